@@ -1,0 +1,1 @@
+namespace Distill.ServiceDefaults; internal static class Placeholder { }
