@@ -132,9 +132,9 @@ public sealed class RunDirectory(string path)
             {
                 items.Add(JsonSerializer.Deserialize<T>(lines[i], Json)!);
             }
-            catch (JsonException error) when (i == lines.Length - 1)
+            catch (JsonException) when (i == lines.Length - 1)
             {
-                _ = error; // a torn final line from a killed writer
+                // A torn final line: the writer was killed mid-line. Everything before it is intact.
             }
             catch (JsonException error)
             {
