@@ -1,4 +1,3 @@
-using Distill.Core.Contracts;
 using Distill.TeacherService;
 using Distill.TeacherService.Api;
 using Distill.TeacherService.Backends;
@@ -8,7 +7,6 @@ using Distill.TeacherService.Scoring;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
-using Refit;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -17,9 +15,8 @@ public static class TeacherServiceExtensions
     /// <summary>Options, the configured backend, batching, the Redis cache, health checks and bad-request handling.</summary>
     public static IHostApplicationBuilder AddTeacherService(this IHostApplicationBuilder builder)
     {
-        var section = builder.Configuration.GetSection(TeacherOptions.SectionName);
         builder.Services.AddOptions<TeacherOptions>()
-            .Bind(section)
+            .Bind(builder.Configuration.GetSection(TeacherOptions.SectionName))
             .Validate(o => TeacherBackends.All.Contains(o.Backend),
                 $"Teacher:Backend must be one of: {string.Join(", ", TeacherBackends.All)}.")
             .Validate(o => o.Backend != TeacherBackends.Torch || !string.IsNullOrWhiteSpace(o.Torch.CheckpointDirectory),
@@ -41,7 +38,7 @@ public static class TeacherServiceExtensions
         builder.Services.AddSingleton<ScoreBatcher>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<ScoreBatcher>());
         builder.Services.AddSingleton<TeacherScoring>();
-        builder.AddTeacherBackend(section[nameof(TeacherOptions.Backend)] ?? TeacherBackends.Torch);
+        builder.Services.AddTeacherBackends();
 
         builder.Services.AddHealthChecks()
             .AddCheck<TeacherReadyHealthCheck>("teacher")
@@ -56,31 +53,31 @@ public static class TeacherServiceExtensions
         return builder;
     }
 
-    private static void AddTeacherBackend(this IHostApplicationBuilder builder, string backend)
+    /// <summary>
+    /// The backend is picked from the bound options when first needed, so every configuration source (tests'
+    /// included) decides it; the openai backend's HTTP client is registered either way and costs nothing unused.
+    /// </summary>
+    private static void AddTeacherBackends(this IServiceCollection services)
     {
-        switch (backend)
+        services.AddSingleton<ITeacherBackend>(provider => provider.GetRequiredService<IOptions<TeacherOptions>>().Value.Backend switch
         {
-            case TeacherBackends.OpenAI:
-                builder.Services.AddSingleton<ITeacherBackend, OpenAITeacherBackend>();
-                var upstream = builder.Services.AddHttpClient(OpenAITeacherBackend.HttpClientName, (provider, http) =>
-                    http.BaseAddress = provider.GetRequiredService<IOptions<TeacherOptions>>().Value.OpenAI.BaseAddress);
-                upstream.AddScoringResilienceHandler(provider =>
-                {
-                    var openAI = provider.GetRequiredService<IOptions<TeacherOptions>>().Value.OpenAI;
-                    return new ScoringTimeouts(openAI.AttemptTimeout, openAI.TotalRequestTimeout);
-                });
-                builder.Services.AddSingleton(provider => RestService.For<IOpenAICompletionsApi>(UpstreamClient(provider)));
-                builder.Services.AddSingleton(provider => RestService.For<ITeacherApi>(UpstreamClient(provider)));
-                break;
-        }
-    }
+            TeacherBackends.OpenAI => ActivatorUtilities.CreateInstance<OpenAITeacherBackend>(provider),
+            var backend => throw new InvalidOperationException($"Teacher:Backend '{backend}' has no implementation in this build."),
+        });
 
-    private static HttpClient UpstreamClient(IServiceProvider provider) =>
-        provider.GetRequiredService<IHttpClientFactory>().CreateClient(OpenAITeacherBackend.HttpClientName);
+        services.AddHttpClient(OpenAITeacherBackend.HttpClientName, (provider, http) =>
+                http.BaseAddress = provider.GetRequiredService<IOptions<TeacherOptions>>().Value.OpenAI.BaseAddress)
+            .AddScoringResilienceHandler(provider =>
+            {
+                var openAI = provider.GetRequiredService<IOptions<TeacherOptions>>().Value.OpenAI;
+                return new ScoringTimeouts(openAI.AttemptTimeout, openAI.TotalRequestTimeout);
+            });
+    }
 
     public static WebApplication MapTeacherService(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseStatusCodePages(RequestTooLargeHandler.HandleAsync);
         app.MapDefaultEndpoints();
         app.MapTeacherEndpoints();
         return app;

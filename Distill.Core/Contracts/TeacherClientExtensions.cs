@@ -42,7 +42,7 @@ public static class TeacherClientExtensions
                 "TeacherClient:TotalRequestTimeout must exceed TeacherClient:AttemptTimeout, and both must be positive.")
             .ValidateOnStart();
 
-        var builder = services.AddRefitClient<ITeacherApi>()
+        var builder = services.AddRefitGeneratedClient<ITeacherApi>()
             .ConfigureHttpClient((provider, http) =>
                 http.BaseAddress = provider.GetRequiredService<IOptions<TeacherClientOptions>>().Value.BaseAddress);
 

@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Mvc;
 namespace Distill.TeacherService.Api;
 
 /// <summary>
-/// Turns a body the framework could not read (malformed JSON, a wrong type, an oversize body) into a 400
-/// ProblemDetails naming the field, where it would otherwise be an empty 400 or a 500.
+/// Turns a body the framework could not read (malformed JSON, a wrong type, no body) into a 400 ProblemDetails naming
+/// the field, where it would otherwise be an empty 400.
 /// </summary>
 public sealed class BadRequestExceptionHandler(IProblemDetailsService problemDetails) : IExceptionHandler
 {
@@ -14,14 +14,10 @@ public sealed class BadRequestExceptionHandler(IProblemDetailsService problemDet
     {
         if (exception is not BadHttpRequestException badRequest) return false;
 
-        var (field, message) = badRequest.InnerException switch
-        {
-            JsonException json => (FieldOf(json.Path), json.Message),
-            _ when badRequest.StatusCode == StatusCodes.Status413PayloadTooLarge => ("body", "The request body is larger than the service accepts."),
-            _ => ("body", badRequest.Message),
-        };
-        // Oversize bodies are answered 400 like every other client error (the teacher API's contract), not 413.
-        var status = badRequest.StatusCode == StatusCodes.Status413PayloadTooLarge ? StatusCodes.Status400BadRequest : badRequest.StatusCode;
+        var (field, message) = badRequest.InnerException is JsonException json
+            ? (FieldOf(json.Path), json.Message)
+            : ("body", badRequest.Message);
+        var status = badRequest.StatusCode;
         context.Response.StatusCode = status;
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {

@@ -10,9 +10,12 @@ namespace Distill.TeacherService.Backends;
 /// the remote <c>/v1/teacher</c> when there is one, else from <c>/v1/models</c> plus configuration.
 /// </summary>
 public sealed class OpenAITeacherBackend(
-    IOpenAICompletionsApi completions, ITeacherApi distillTeacher, IOptions<TeacherOptions> options, ILogger<OpenAITeacherBackend> logger) : ITeacherBackend
+    IHttpClientFactory httpClients, IOptions<TeacherOptions> options, ILogger<OpenAITeacherBackend> logger) : ITeacherBackend
 {
     public const string HttpClientName = "teacher-upstream";
+
+    /// <summary>A fresh client per call lets the factory rotate handlers (DNS changes) under a long-lived scorer.</summary>
+    private IOpenAICompletionsApi Completions() => RestService.ForGenerated<IOpenAICompletionsApi>(httpClients.CreateClient(HttpClientName));
 
     public async Task<LoadedTeacher> LoadAsync(CancellationToken cancellationToken)
     {
@@ -27,7 +30,7 @@ public sealed class OpenAITeacherBackend(
         }
         else
         {
-            var models = await completions.ListModelsAsync(cancellationToken);
+            var models = await Completions().ListModelsAsync(cancellationToken);
             var model = configured.Model is null ? models.Data.FirstOrDefault() : models.Data.FirstOrDefault(m => m.Id == configured.Model);
             if (model is null)
                 throw new InvalidOperationException($"{configured.BaseAddress} serves no model{(configured.Model is null ? "" : $" named '{configured.Model}'")}.");
@@ -38,14 +41,14 @@ public sealed class OpenAITeacherBackend(
                 configured.MaxContext ?? model.MaxModelLength ?? throw Missing(nameof(configured.MaxContext)),
                 maxTopK);
         }
-        return new LoadedTeacher(new OpenAISequenceScorer(completions, info, configured.Mode), info);
+        return new LoadedTeacher(new OpenAISequenceScorer(Completions, info, configured.Mode), info);
     }
 
     private async Task<TeacherInfo?> TryGetDistillTeacherAsync(CancellationToken cancellationToken)
     {
         try
         {
-            return await distillTeacher.GetTeacherAsync(cancellationToken);
+            return await RestService.ForGenerated<ITeacherApi>(httpClients.CreateClient(HttpClientName)).GetTeacherAsync(cancellationToken);
         }
         catch (ApiException error) when (error.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
@@ -59,7 +62,7 @@ public sealed class OpenAITeacherBackend(
 }
 
 /// <summary>Scores a batch with one completions call: each item's prompt + completion echoed with its log-probs.</summary>
-public sealed class OpenAISequenceScorer(IOpenAICompletionsApi completions, TeacherInfo teacher, OpenAIScoringMode mode) : ISequenceScorer
+public sealed class OpenAISequenceScorer(Func<IOpenAICompletionsApi> completions, TeacherInfo teacher, OpenAIScoringMode mode) : ISequenceScorer
 {
     public int VocabularySize => teacher.VocabularySize;
 
@@ -73,7 +76,7 @@ public sealed class OpenAISequenceScorer(IOpenAICompletionsApi completions, Teac
                 LogProbs: topK, Temperature: 0, ReturnTokensAsTokenIds: true)
             : new CompletionRequest(teacher.ModelId, System.Text.Json.JsonSerializer.SerializeToElement(prompts), MaxTokens: 0,
                 PromptLogProbs: topK, Temperature: 0, ReturnTokensAsTokenIds: true);
-        var response = await completions.CreateCompletionAsync(request, cancellationToken);
+        var response = await completions().CreateCompletionAsync(request, cancellationToken);
         if (response.Choices.Count != batch.Count)
             throw new InvalidOperationException($"The server answered {response.Choices.Count} choices for {batch.Count} prompts.");
 
