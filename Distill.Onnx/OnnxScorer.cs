@@ -84,6 +84,10 @@ public sealed class OnnxScorer : ISequenceScorer, IDisposable
         var width = lengths.Max();
         if (width == 0)
             return batch.Select(_ => new ScoredCompletion([], topK > 0 ? [] : null)).ToArray();
+        // The logits come back as one span, which cannot hold more than Array.MaxLength floats.
+        if ((long)batch.Count * width * VocabularySize > Array.MaxLength)
+            throw new ArgumentException($"a batch of {batch.Count} × {width} tokens needs more than {Array.MaxLength:N0} logits; " +
+                "split it into smaller batches.", nameof(batch));
 
         var (inputIds, attentionMask, positionIds) = LeftPad(batch, lengths, width);
         long[] shape = [batch.Count, width];

@@ -12,7 +12,10 @@ public static class OptimumCausalLm
     /// <summary>int64 [batch_size, sequence_length]; 1 for real tokens, 0 for padding.</summary>
     public const string AttentionMask = "attention_mask";
 
-    /// <summary>int64 [batch_size, sequence_length]; when not fed, positions are computed from the attention mask.</summary>
+    /// <summary>
+    /// int64 [batch_size, sequence_length], exactly the shape of <see cref="InputIds"/>; optional in our exports,
+    /// which compute Hugging Face's positions from the attention mask when it is not fed.
+    /// </summary>
     public const string PositionIds = "position_ids";
 
     /// <summary>float32 [batch_size, sequence_length, vocab_size].</summary>
