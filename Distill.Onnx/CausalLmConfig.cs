@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Distill.Onnx;
 
 /// <summary>
-/// The shape of a Llama-family causal LM (Llama, Qwen2, Mistral) as read from a Hugging Face <c>config.json</c>:
+/// The shape of a Llama-family causal LM (Llama, Qwen2, Qwen3) as read from a Hugging Face <c>config.json</c>:
 /// what the exporter needs to lay out the graph and the scorer needs to validate its input.
 /// </summary>
 public sealed record CausalLmConfig(
@@ -21,8 +21,11 @@ public sealed record CausalLmConfig(
     bool TieWordEmbeddings,
     bool QkvBias,
     bool OutputProjectionBias,
-    bool MlpBias)
+    bool MlpBias,
+    bool QkNorm)
 {
+    private static readonly string[] SupportedModelTypes = ["llama", "qwen2", "qwen3"];
+
     /// <summary>Reads and validates a <c>config.json</c>.</summary>
     /// <exception cref="InvalidDataException">A missing or invalid field, named with the file.</exception>
     /// <exception cref="NotSupportedException">An activation or rope scaling the exporter does not implement.</exception>
@@ -36,6 +39,8 @@ public sealed record CausalLmConfig(
     public static CausalLmConfig Parse(JsonElement root, string source)
     {
         var modelType = OptionalString(root, "model_type", source) ?? "llama";
+        if (!SupportedModelTypes.Contains(modelType))
+            throw new NotSupportedException($"{source}: model_type '{modelType}' is not supported; expected one of {string.Join(", ", SupportedModelTypes)}.");
         var hiddenAct = OptionalString(root, "hidden_act", source) ?? "silu";
         if (hiddenAct != "silu")
             throw new NotSupportedException($"{source}: hidden_act '{hiddenAct}' is not supported; Llama-family models use 'silu'.");
@@ -65,7 +70,9 @@ public sealed record CausalLmConfig(
             TieWordEmbeddings: OptionalBool(root, "tie_word_embeddings", source) ?? false,
             QkvBias: isQwen2 || attentionBias,
             OutputProjectionBias: !isQwen2 && attentionBias,
-            MlpBias: OptionalBool(root, "mlp_bias", source) ?? false);
+            MlpBias: OptionalBool(root, "mlp_bias", source) ?? false,
+            // Qwen3 RMS-normalizes each query and key head before the rotation.
+            QkNorm: modelType == "qwen3");
         config.Validate(source);
         return config;
     }

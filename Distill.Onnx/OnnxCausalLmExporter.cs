@@ -78,6 +78,11 @@ public static class OnnxCausalLmExporter
             }
             if (config.OutputProjectionBias)
                 tensors.Add(($"{attention}.o_proj.bias", [hidden]));
+            if (config.QkNorm)
+            {
+                tensors.Add(($"{attention}.q_norm.weight", [config.HeadDim]));
+                tensors.Add(($"{attention}.k_norm.weight", [config.HeadDim]));
+            }
             tensors.Add(($"model.layers.{i}.post_attention_layernorm.weight", [hidden]));
             tensors.Add(($"{mlp}.gate_proj.weight", [intermediate, hidden]));
             tensors.Add(($"{mlp}.up_proj.weight", [intermediate, hidden]));
@@ -274,6 +279,11 @@ public static class OnnxCausalLmExporter
             var query = Heads(Linear(input, $"{module}.q_proj", config.QkvBias), $"{module}.q", _headsPerKeyValue);
             var key = Heads(Linear(input, $"{module}.k_proj", config.QkvBias), $"{module}.k", 1);
             var value = Heads(Linear(input, $"{module}.v_proj", config.QkvBias), $"{module}.v", 1);
+            if (config.QkNorm)
+            {
+                query = RmsNorm(query, $"{module}.q_norm");
+                key = RmsNorm(key, $"{module}.k_norm");
+            }
             query = Rotate(query, $"{module}.q", cos, sin);
             key = Rotate(key, $"{module}.k", cos, sin);
 

@@ -24,6 +24,7 @@ public sealed class OnnxScorerTests : IDisposable
         { "llama-gqa", TinyModels.Llama },
         { "qwen2-qkv-bias", TinyModels.Qwen2 },
         { "llama-tied-embeddings", TinyModels.TiedLlama },
+        { "qwen3-qk-norm", TinyModels.Qwen3 },
     };
 
     [Theory]

@@ -40,6 +40,11 @@ internal static class ReferenceForward
             var q = Heads(Linear(h, w, $"{prefix}.self_attn.q_proj"), config.AttentionHeadCount, d);
             var k = Heads(Linear(h, w, $"{prefix}.self_attn.k_proj"), config.KeyValueHeadCount, d);
             var v = Heads(Linear(h, w, $"{prefix}.self_attn.v_proj"), config.KeyValueHeadCount, d);
+            if (config.QkNorm)
+            {
+                q = RmsNorm(q, w[$"{prefix}.self_attn.q_norm.weight"], config.RmsNormEps);
+                k = RmsNorm(k, w[$"{prefix}.self_attn.k_norm.weight"], config.RmsNormEps);
+            }
             q = q * cos + RotateHalf(q) * sin;
             k = k * cos + RotateHalf(k) * sin;
             var repeat = config.AttentionHeadCount / config.KeyValueHeadCount;

@@ -20,6 +20,13 @@ internal static class TinyModels
          "max_position_embeddings": 64, "hidden_act": "silu", "tie_word_embeddings": false}
         """;
 
+    /// <summary>Qwen3: per-head RMS norms on queries and keys, an explicit head_dim that is not hidden / heads, tied embeddings.</summary>
+    public const string Qwen3 = """
+        {"model_type": "qwen3", "vocab_size": 40, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
+         "max_position_embeddings": 64, "hidden_act": "silu", "tie_word_embeddings": true}
+        """;
+
     /// <summary>Llama whose output projection is the embedding matrix.</summary>
     public const string TiedLlama = """
         {"model_type": "llama", "vocab_size": 40, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
