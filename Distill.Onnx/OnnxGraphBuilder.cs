@@ -15,9 +15,6 @@ internal sealed class OnnxGraphBuilder(string graphName)
 
     public GraphProto Graph { get; } = new() { Name = graphName };
 
-    /// <summary>Bytes of tensor data held so far, to enforce protobuf's 2 GB message limit before serializing.</summary>
-    public long InitializerBytes { get; private set; }
-
     public void AddInput(string name, TensorProto.Types.DataType type, params TensorShapeProto.Types.Dimension[] dims)
     {
         Claim(name);
@@ -103,7 +100,6 @@ internal sealed class OnnxGraphBuilder(string graphName)
     {
         if (claimName)
             Claim(tensor.Name);
-        InitializerBytes += tensor.RawData.Length + tensor.Int64Data.Count * sizeof(long);
         Graph.Initializer.Add(tensor);
     }
 
