@@ -1,3 +1,4 @@
+using Distill.Core.Modeling;
 using Distill.Onnx.Protos;
 using TorchSharp;
 using static Distill.Onnx.OnnxGraphBuilder;
@@ -20,9 +21,27 @@ public static class OnnxCausalLmExporter
     /// <summary>A protobuf message, and so an ONNX file without external data, cannot exceed 2 GiB.</summary>
     private const long ProtobufLimitBytes = int.MaxValue;
 
+    /// <summary>
+    /// Exports a Hugging Face checkpoint directory (config.json + safetensors, single or sharded) to
+    /// <c>model.onnx</c> inside it, where <see cref="OnnxScorer.FromCheckpoint"/> and Optimum look for it.
+    /// </summary>
+    /// <returns>The path of the written model.</returns>
+    /// <exception cref="ModelConfigException">config.json is malformed or invalid.</exception>
+    /// <exception cref="InvalidDataException">A weight is missing, unexpected or misshapen; names the file and tensor.</exception>
+    public static string ExportCheckpoint(string checkpointDirectory)
+    {
+        var (config, model) = ModelCheckpoint.Load(checkpointDirectory, torch.CPU, torch.float32);
+        using (model)
+        {
+            var outputPath = Path.Combine(checkpointDirectory, OptimumCausalLm.ModelFileName);
+            Export(config, model.state_dict(), outputPath);
+            return outputPath;
+        }
+    }
+
     /// <summary>Exports with the configuration read from a Hugging Face <c>config.json</c>.</summary>
     public static void Export(string configPath, IReadOnlyDictionary<string, torch.Tensor> stateDict, string outputPath) =>
-        Export(CausalLmConfig.Load(configPath), stateDict, outputPath);
+        Export(LlamaConfig.Load(configPath), stateDict, outputPath);
 
     /// <summary>
     /// Builds the graph from <paramref name="stateDict"/> (any dtype and device; stored as float32) and writes it to
@@ -30,7 +49,7 @@ public static class OnnxCausalLmExporter
     /// </summary>
     /// <exception cref="ArgumentException">A tensor is missing, has the wrong shape, or is not part of the model.</exception>
     /// <exception cref="NotSupportedException">The weights exceed the 2 GiB protobuf limit.</exception>
-    public static void Export(CausalLmConfig config, IReadOnlyDictionary<string, torch.Tensor> stateDict, string outputPath)
+    public static void Export(LlamaConfig config, IReadOnlyDictionary<string, torch.Tensor> stateDict, string outputPath)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(stateDict);
@@ -56,12 +75,12 @@ public static class OnnxCausalLmExporter
     }
 
     /// <summary>Every tensor the model reads, by Hugging Face name, with its shape.</summary>
-    internal static IReadOnlyList<(string Name, long[] Shape)> ExpectedTensors(CausalLmConfig config)
+    internal static IReadOnlyList<(string Name, long[] Shape)> ExpectedTensors(LlamaConfig config)
     {
-        long hidden = config.HiddenSize, queryWidth = (long)config.AttentionHeadCount * config.HeadDim,
-            keyValueWidth = (long)config.KeyValueHeadCount * config.HeadDim, intermediate = config.IntermediateSize;
-        var tensors = new List<(string, long[])> { ("model.embed_tokens.weight", [config.VocabularySize, hidden]) };
-        for (var i = 0; i < config.LayerCount; i++)
+        long hidden = config.HiddenSize, queryWidth = (long)config.NumAttentionHeads * config.HeadDim,
+            keyValueWidth = (long)config.NumKeyValueHeads * config.HeadDim, intermediate = config.IntermediateSize;
+        var tensors = new List<(string, long[])> { ("model.embed_tokens.weight", [config.VocabSize, hidden]) };
+        for (var i = 0; i < config.NumHiddenLayers; i++)
         {
             var attention = $"model.layers.{i}.self_attn";
             var mlp = $"model.layers.{i}.mlp";
@@ -70,15 +89,15 @@ public static class OnnxCausalLmExporter
             tensors.Add(($"{attention}.k_proj.weight", [keyValueWidth, hidden]));
             tensors.Add(($"{attention}.v_proj.weight", [keyValueWidth, hidden]));
             tensors.Add(($"{attention}.o_proj.weight", [hidden, queryWidth]));
-            if (config.QkvBias)
+            if (config.HasQkvBias)
             {
                 tensors.Add(($"{attention}.q_proj.bias", [queryWidth]));
                 tensors.Add(($"{attention}.k_proj.bias", [keyValueWidth]));
                 tensors.Add(($"{attention}.v_proj.bias", [keyValueWidth]));
             }
-            if (config.OutputProjectionBias)
+            if (config.HasOutputBias)
                 tensors.Add(($"{attention}.o_proj.bias", [hidden]));
-            if (config.QkNorm)
+            if (config.HasQkNorm)
             {
                 tensors.Add(($"{attention}.q_norm.weight", [config.HeadDim]));
                 tensors.Add(($"{attention}.k_norm.weight", [config.HeadDim]));
@@ -87,21 +106,15 @@ public static class OnnxCausalLmExporter
             tensors.Add(($"{mlp}.gate_proj.weight", [intermediate, hidden]));
             tensors.Add(($"{mlp}.up_proj.weight", [intermediate, hidden]));
             tensors.Add(($"{mlp}.down_proj.weight", [hidden, intermediate]));
-            if (config.MlpBias)
-            {
-                tensors.Add(($"{mlp}.gate_proj.bias", [intermediate]));
-                tensors.Add(($"{mlp}.up_proj.bias", [intermediate]));
-                tensors.Add(($"{mlp}.down_proj.bias", [hidden]));
-            }
         }
         tensors.Add(("model.norm.weight", [hidden]));
         if (!config.TieWordEmbeddings)
-            tensors.Add(("lm_head.weight", [config.VocabularySize, hidden]));
+            tensors.Add(("lm_head.weight", [config.VocabSize, hidden]));
         return tensors;
     }
 
     /// <summary>Checks names and shapes before any work, and returns the float32 bytes the weights will take.</summary>
-    private static long CheckStateDict(CausalLmConfig config, IReadOnlyDictionary<string, torch.Tensor> stateDict,
+    private static long CheckStateDict(LlamaConfig config, IReadOnlyDictionary<string, torch.Tensor> stateDict,
         IReadOnlyList<(string Name, long[] Shape)> expected)
     {
         long totalBytes = 0;
@@ -129,7 +142,7 @@ public static class OnnxCausalLmExporter
     /// Tensors Hugging Face also ignores on load: rotary caches that older checkpoints saved, and a saved lm_head
     /// that tie_word_embeddings replaces with the embedding.
     /// </summary>
-    private static bool IsIgnorable(CausalLmConfig config, string name) =>
+    private static bool IsIgnorable(LlamaConfig config, string name) =>
         name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) || (config.TieWordEmbeddings && name == "lm_head.weight");
 
     private static void WriteAtomically(ModelProto model, string outputPath)
@@ -157,10 +170,10 @@ public static class OnnxCausalLmExporter
     }
 
     /// <summary>Lays out the forward pass, one Hugging Face module at a time.</summary>
-    private sealed class GraphWriter(CausalLmConfig config, IReadOnlyDictionary<string, torch.Tensor> stateDict)
+    private sealed class GraphWriter(LlamaConfig config, IReadOnlyDictionary<string, torch.Tensor> stateDict)
     {
         private readonly OnnxGraphBuilder _graph = new("distill_causal_lm");
-        private readonly int _headsPerKeyValue = config.AttentionHeadCount / config.KeyValueHeadCount;
+        private readonly int _headsPerKeyValue = config.NumAttentionHeads / config.NumKeyValueHeads;
 
         public GraphProto Build()
         {
@@ -172,7 +185,7 @@ public static class OnnxCausalLmExporter
             var noPositions = new TensorProto { DataType = (int)DataType.Int64 };
             noPositions.Dims.AddRange([0, 0]);
             _graph.AddOptionalInput(OptimumCausalLm.PositionIds, DataType.Int64, noPositions, batch, sequence);
-            _graph.AddOutput(OptimumCausalLm.Logits, DataType.Float, batch, sequence, FixedDim(config.VocabularySize));
+            _graph.AddOutput(OptimumCausalLm.Logits, DataType.Float, batch, sequence, FixedDim(config.VocabSize));
 
             var (cos, sin) = RotaryTables(Positions());
             var allowed = AttentionAllowed();
@@ -180,7 +193,7 @@ public static class OnnxCausalLmExporter
 
             var hidden = _graph.Node("Gather", "embeddings", [Weight("model.embed_tokens.weight"), OptimumCausalLm.InputIds],
                 IntAttribute("axis", 0));
-            for (var i = 0; i < config.LayerCount; i++)
+            for (var i = 0; i < config.NumHiddenLayers; i++)
             {
                 var layer = $"model.layers.{i}";
                 var attention = Attention(RmsNorm(hidden, $"{layer}.input_layernorm"), $"{layer}.self_attn", cos, sin, allowed, minimum);
@@ -223,13 +236,15 @@ public static class OnnxCausalLmExporter
                 [chosen, _graph.Node("Shape", "input_shape", [OptimumCausalLm.InputIds])]);
         }
 
-        /// <summary>cos and sin of position × inv_freq, duplicated to head_dim, shaped [batch, 1, 1, seq, head_dim].</summary>
+        /// <summary>
+        /// cos and sin of position × inv_freq, duplicated to head_dim, shaped [batch, 1, 1, seq, head_dim]; inv_freq
+        /// is <c>1 / theta^(2i/d)</c> with the config's rope scaling (linear, llama3) applied, as in the torch model.
+        /// </summary>
         private (string Cos, string Sin) RotaryTables(string positions)
         {
             var half = config.HeadDim / 2;
-            var inverseFrequencies = new float[half];
-            for (var i = 0; i < half; i++)
-                inverseFrequencies[i] = (float)(1.0 / Math.Pow(config.RopeTheta, 2.0 * i / config.HeadDim));
+            var unscaled = Enumerable.Range(0, half).Select(i => 1.0 / Math.Pow(config.RopeTheta, 2.0 * i / config.HeadDim)).ToArray();
+            var inverseFrequencies = (config.RopeScaling?.Apply(unscaled) ?? unscaled).Select(f => (float)f).ToArray();
             var frequencies = _graph.AddFloatInitializer("rotary_inv_freq", inverseFrequencies, half);
 
             var positionsFloat = _graph.Node("Cast", "positions_float", [positions], IntAttribute("to", (long)DataType.Float));
@@ -264,7 +279,7 @@ public static class OnnxCausalLmExporter
             var squares = _graph.Node("Mul", $"{module}.squares", [input, input]);
             var variance = _graph.Node("ReduceMean", $"{module}.variance", [squares], IntsAttribute("axes", -1), IntAttribute("keepdims", 1));
             var deviation = _graph.Node("Sqrt", $"{module}.deviation",
-                [_graph.Node("Add", $"{module}.variance_eps", [variance, _graph.FloatScalar($"{module}.eps", config.RmsNormEps)])]);
+                [_graph.Node("Add", $"{module}.variance_eps", [variance, _graph.FloatScalar($"{module}.eps", (float)config.RmsNormEps)])]);
             var normalized = _graph.Node("Div", $"{module}.normalized", [input, deviation]);
             return _graph.Node("Mul", $"{module}.output", [normalized, Weight($"{module}.weight")]);
         }
@@ -276,10 +291,10 @@ public static class OnnxCausalLmExporter
         /// </summary>
         private string Attention(string input, string module, string cos, string sin, string allowed, string minimum)
         {
-            var query = Heads(Linear(input, $"{module}.q_proj", config.QkvBias), $"{module}.q", _headsPerKeyValue);
-            var key = Heads(Linear(input, $"{module}.k_proj", config.QkvBias), $"{module}.k", 1);
-            var value = Heads(Linear(input, $"{module}.v_proj", config.QkvBias), $"{module}.v", 1);
-            if (config.QkNorm)
+            var query = Heads(Linear(input, $"{module}.q_proj", config.HasQkvBias), $"{module}.q", _headsPerKeyValue);
+            var key = Heads(Linear(input, $"{module}.k_proj", config.HasQkvBias), $"{module}.k", 1);
+            var value = Heads(Linear(input, $"{module}.v_proj", config.HasQkvBias), $"{module}.v", 1);
+            if (config.HasQkNorm)
             {
                 query = RmsNorm(query, $"{module}.q_norm");
                 key = RmsNorm(key, $"{module}.k_norm");
@@ -296,15 +311,15 @@ public static class OnnxCausalLmExporter
             var context = _graph.Node("MatMul", $"{module}.context", [weights, value]);
             var merged = _graph.Node("Reshape", $"{module}.merged",
                 [_graph.Node("Transpose", $"{module}.context_by_token", [context], IntsAttribute("perm", 0, 3, 1, 2, 4)),
-                 _graph.Int64Vector($"{module}.merged_shape", 0, 0, (long)config.AttentionHeadCount * config.HeadDim)]);
-            return Linear(merged, $"{module}.o_proj", config.OutputProjectionBias);
+                 _graph.Int64Vector($"{module}.merged_shape", 0, 0, (long)config.NumAttentionHeads * config.HeadDim)]);
+            return Linear(merged, $"{module}.o_proj", config.HasOutputBias);
         }
 
         /// <summary>[batch, seq, kv_heads × group × head_dim] → [batch, kv_heads, group, seq, head_dim].</summary>
         private string Heads(string projection, string name, int group)
         {
             var split = _graph.Node("Reshape", $"{name}_split",
-                [projection, _graph.Int64Vector($"{name}_split_shape", 0, 0, config.KeyValueHeadCount, group, config.HeadDim)]);
+                [projection, _graph.Int64Vector($"{name}_split_shape", 0, 0, config.NumKeyValueHeads, group, config.HeadDim)]);
             return _graph.Node("Transpose", $"{name}_heads", [split], IntsAttribute("perm", 0, 2, 3, 1, 4));
         }
 
@@ -321,10 +336,10 @@ public static class OnnxCausalLmExporter
         /// <summary>down(silu(gate(x)) × up(x)).</summary>
         private string Mlp(string input, string module)
         {
-            var gate = Linear(input, $"{module}.gate_proj", config.MlpBias);
+            var gate = Linear(input, $"{module}.gate_proj", hasBias: false);
             var activated = _graph.Node("Mul", $"{module}.gate_silu", [gate, _graph.Node("Sigmoid", $"{module}.gate_sigmoid", [gate])]);
-            var product = _graph.Node("Mul", $"{module}.product", [activated, Linear(input, $"{module}.up_proj", config.MlpBias)]);
-            return Linear(product, $"{module}.down_proj", config.MlpBias);
+            var product = _graph.Node("Mul", $"{module}.product", [activated, Linear(input, $"{module}.up_proj", hasBias: false)]);
+            return Linear(product, $"{module}.down_proj", hasBias: false);
         }
 
         /// <summary>x Wᵀ (+ b), with Wᵀ stored pre-transposed so the runtime multiplies without a Transpose.</summary>

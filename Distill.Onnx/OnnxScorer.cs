@@ -1,3 +1,4 @@
+using Distill.Core.Modeling;
 using Distill.Core.Scoring;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -27,14 +28,14 @@ public sealed class OnnxScorer : ISequenceScorer, IDisposable
     private readonly InferenceSession _session;
     private readonly bool _feedsPositionIds;
 
-    public OnnxScorer(string modelPath, CausalLmConfig config, OnnxScorerOptions? options = null)
+    public OnnxScorer(string modelPath, LlamaConfig config, OnnxScorerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         options ??= new OnnxScorerOptions();
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"ONNX model '{modelPath}' does not exist.", modelPath);
 
-        VocabularySize = config.VocabularySize;
+        VocabularySize = config.VocabSize;
         MaxContext = config.MaxPositionEmbeddings;
         _sessionOptions = CreateSessionOptions(options);
         try
@@ -53,7 +54,7 @@ public sealed class OnnxScorer : ISequenceScorer, IDisposable
     /// <summary>Opens <c>model.onnx</c> and <c>config.json</c> in a checkpoint directory.</summary>
     public static OnnxScorer FromCheckpoint(string checkpointDirectory, OnnxScorerOptions? options = null) =>
         new(Path.Combine(checkpointDirectory, OptimumCausalLm.ModelFileName),
-            CausalLmConfig.Load(Path.Combine(checkpointDirectory, "config.json")), options);
+            LlamaConfig.Load(Path.Combine(checkpointDirectory, ModelCheckpoint.ConfigFileName)), options);
 
     public int VocabularySize { get; }
 

@@ -1,8 +1,10 @@
+using Distill.Core.Modeling;
 using Distill.Core.Scoring;
 using Distill.Onnx;
 
 namespace Distill.Onnx.Tests;
 
+/// <summary>The same weights through ONNX Runtime and through the TorchSharp model (<see cref="ModelScorer"/>) give the same log-probs.</summary>
 public sealed class OnnxScorerTests : IDisposable
 {
     private const float Tolerance = 1e-3f;
@@ -25,36 +27,38 @@ public sealed class OnnxScorerTests : IDisposable
         { "qwen2-qkv-bias", TinyModels.Qwen2 },
         { "llama-tied-embeddings", TinyModels.TiedLlama },
         { "qwen3-qk-norm", TinyModels.Qwen3 },
+        { "llama3-rope-scaling", TinyModels.Llama3RopeScaling },
     };
 
     [Theory]
     [MemberData(nameof(Models))]
-    public async Task Log_probs_of_a_left_padded_batch_match_the_reference_forward(string name, string configJson)
+    public async Task Log_probs_and_top_k_of_a_left_padded_batch_match_the_torch_model(string name, string configJson)
     {
-        var config = CausalLmConfig.Load(TinyModels.WriteConfig(_directory.Path, configJson));
-        var stateDict = TinyModels.RandomStateDict(config, seed: name.Length);
-        try
-        {
-            OnnxCausalLmExporter.Export(config, stateDict, _directory.File(OptimumCausalLm.ModelFileName));
-            using var scorer = OnnxScorer.FromCheckpoint(_directory.Path);
+        var config = TinyModels.WriteConfig(_directory.Path, configJson);
+        using var model = TinyModels.RandomModel(config, seed: name.Length);
+        OnnxCausalLmExporter.Export(config, model.state_dict(), _directory.File(OptimumCausalLm.ModelFileName));
+        using var onnx = OnnxScorer.FromCheckpoint(_directory.Path);
 
-            var scored = await scorer.ScoreAsync(LeftPaddedBatch, topK: 0);
+        var expected = await new ModelScorer(model).ScoreAsync(LeftPaddedBatch, topK: 3);
+        var actual = await onnx.ScoreAsync(LeftPaddedBatch, topK: 3);
 
-            Assert.Equal(LeftPaddedBatch.Length, scored.Count);
-            for (var i = 0; i < LeftPaddedBatch.Length; i++)
-            {
-                var expected = ReferenceForward.CompletionLogProbs(config, stateDict, LeftPaddedBatch[i].PromptTokenIds, LeftPaddedBatch[i].CompletionTokenIds);
-                Assert.Equal(expected.Length, scored[i].LogProbs.Length);
-                Assert.Null(scored[i].TopK);
-                for (var t = 0; t < expected.Length; t++)
-                    Assert.True(Math.Abs(expected[t] - scored[i].LogProbs[t]) <= Tolerance,
-                        $"{name} item {i} token {t}: reference {expected[t]}, onnx {scored[i].LogProbs[t]}");
-            }
-        }
-        finally
-        {
-            TinyModels.Dispose(stateDict);
-        }
+        AssertSameScores(name, expected, actual);
+    }
+
+    [Fact]
+    public async Task A_checkpoint_directory_exports_next_to_its_weights_and_scores_like_the_torch_model()
+    {
+        var config = TinyModels.WriteConfig(_directory.Path, TinyModels.Qwen2);
+        var checkpoint = Path.Combine(_directory.Path, "checkpoint");
+        using var model = TinyModels.RandomModel(config, seed: 11);
+        ModelCheckpoint.Save(checkpoint, model, config);
+
+        var exported = OnnxCausalLmExporter.ExportCheckpoint(checkpoint);
+        using var onnx = OnnxScorer.FromCheckpoint(checkpoint);
+
+        Assert.Equal(Path.Combine(checkpoint, OptimumCausalLm.ModelFileName), exported);
+        var expected = await new ModelScorer(model).ScoreAsync(LeftPaddedBatch, topK: 0);
+        AssertSameScores("checkpoint", expected, await onnx.ScoreAsync(LeftPaddedBatch, topK: 0));
     }
 
     [Fact]
@@ -74,7 +78,6 @@ public sealed class OnnxScorerTests : IDisposable
                 Assert.Equal(5, top[t].Select(c => c.TokenId).Distinct().Count());
                 Assert.True(top[t].Zip(top[t].Skip(1)).All(pair => pair.First.LogProb >= pair.Second.LogProb));
                 Assert.True(top[t].Sum(c => Math.Exp(c.LogProb)) <= 1.0 + 1e-5);
-                Assert.True(scored[i].LogProbs[t] <= top[t][0].LogProb);
                 var token = LeftPaddedBatch[i].CompletionTokenIds[t];
                 if (top[t].Any(c => c.TokenId == token))
                     Assert.Equal(scored[i].LogProbs[t], top[t].Single(c => c.TokenId == token).LogProb, 5);
@@ -125,6 +128,27 @@ public sealed class OnnxScorerTests : IDisposable
         Assert.Contains("Microsoft.ML.OnnxRuntime.Gpu", error.Message);
     }
 
+    private static void AssertSameScores(string name, IReadOnlyList<ScoredCompletion> expected, IReadOnlyList<ScoredCompletion> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].LogProbs.Length, actual[i].LogProbs.Length);
+            for (var t = 0; t < expected[i].LogProbs.Length; t++)
+            {
+                Assert.True(Math.Abs(expected[i].LogProbs[t] - actual[i].LogProbs[t]) <= Tolerance,
+                    $"{name} item {i} token {t}: torch {expected[i].LogProbs[t]}, onnx {actual[i].LogProbs[t]}");
+                if (expected[i].TopK is { } expectedTop)
+                {
+                    var actualTop = actual[i].TopK![t];
+                    Assert.Equal(expectedTop[t].Select(c => c.TokenId), actualTop.Select(c => c.TokenId));
+                    Assert.All(expectedTop[t].Zip(actualTop), pair => Assert.True(Math.Abs(pair.First.LogProb - pair.Second.LogProb) <= Tolerance,
+                        $"{name} item {i} token {t} top-k: torch {pair.First.LogProb}, onnx {pair.Second.LogProb}"));
+                }
+            }
+        }
+    }
+
     private OnnxScorer ExportLlama()
     {
         ExportLlamaCheckpoint();
@@ -133,15 +157,8 @@ public sealed class OnnxScorerTests : IDisposable
 
     private void ExportLlamaCheckpoint()
     {
-        var config = CausalLmConfig.Load(TinyModels.WriteConfig(_directory.Path, TinyModels.Llama));
-        var stateDict = TinyModels.RandomStateDict(config, seed: 3);
-        try
-        {
-            OnnxCausalLmExporter.Export(config, stateDict, _directory.File(OptimumCausalLm.ModelFileName));
-        }
-        finally
-        {
-            TinyModels.Dispose(stateDict);
-        }
+        var config = TinyModels.WriteConfig(_directory.Path, TinyModels.Llama);
+        using var model = TinyModels.RandomModel(config, seed: 3);
+        OnnxCausalLmExporter.Export(config, model.state_dict(), _directory.File(OptimumCausalLm.ModelFileName));
     }
 }

@@ -1,4 +1,4 @@
-using Distill.Onnx;
+using Distill.Core.Modeling;
 using TorchSharp;
 
 namespace Distill.Onnx.Tests;
@@ -27,6 +27,15 @@ internal static class TinyModels
          "max_position_embeddings": 64, "hidden_act": "silu", "tie_word_embeddings": true}
         """;
 
+    /// <summary>Llama 3.1-style rope scaling: low frequencies divided by the factor, a blend in between.</summary>
+    public const string Llama3RopeScaling = """
+        {"model_type": "llama", "vocab_size": 40, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "rms_norm_eps": 1e-5, "rope_theta": 500000.0,
+         "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                          "original_max_position_embeddings": 16},
+         "max_position_embeddings": 64, "hidden_act": "silu", "tie_word_embeddings": false}
+        """;
+
     /// <summary>Llama whose output projection is the embedding matrix.</summary>
     public const string TiedLlama = """
         {"model_type": "llama", "vocab_size": 40, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
@@ -34,30 +43,37 @@ internal static class TinyModels
          "max_position_embeddings": 64, "hidden_act": "silu", "tie_word_embeddings": true}
         """;
 
-    public static string WriteConfig(string directory, string json)
+    public static LlamaConfig WriteConfig(string directory, string json)
     {
-        var path = Path.Combine(directory, "config.json");
+        var path = Path.Combine(directory, ModelCheckpoint.ConfigFileName);
         File.WriteAllText(path, json);
-        return path;
+        return LlamaConfig.Load(path);
     }
 
     /// <summary>
-    /// A state dict with every tensor the config implies, scaled so that logits stay in a range where the attention
-    /// and softmax are not saturated (a comparison of saturated log-probs would hide errors).
+    /// The torch model with seeded random weights, scaled so that logits stay in a range where attention and softmax
+    /// are not saturated (the model's own 0.02 initialization gives near-uniform log-probs that would hide errors).
     /// </summary>
-    public static Dictionary<string, torch.Tensor> RandomStateDict(CausalLmConfig config, long seed)
+    public static LlamaForCausalLM RandomModel(LlamaConfig config, long seed)
     {
+        var model = new LlamaForCausalLM(config, torch.CPU, torch.float32);
         var generator = new torch.Generator((ulong)seed);
-        var stateDict = new Dictionary<string, torch.Tensor>();
-        foreach (var (name, shape) in OnnxCausalLmExporter.ExpectedTensors(config))
+        using var noGrad = torch.no_grad();
+        foreach (var (name, parameter) in model.named_parameters())
         {
-            var noise = torch.randn(shape, generator: generator);
-            stateDict[name] = name.EndsWith("norm.weight", StringComparison.Ordinal)
-                ? noise.mul_(0.1).add_(1.0)
-                : noise.mul_(name.EndsWith(".bias", StringComparison.Ordinal) ? 0.1 : 0.3);
+            using var noise = torch.randn(parameter.shape, generator: generator);
+            if (name.EndsWith("norm.weight", StringComparison.Ordinal))
+                parameter.copy_(noise.mul_(0.1).add_(1.0));
+            else
+                parameter.copy_(noise.mul_(name.EndsWith(".bias", StringComparison.Ordinal) ? 0.1 : 0.3));
         }
-        return stateDict;
+        model.eval();
+        return model;
     }
+
+    /// <summary>A copy of the model's state dict that a test may change; dispose with <see cref="Dispose"/>.</summary>
+    public static Dictionary<string, torch.Tensor> StateDictCopy(LlamaForCausalLM model) =>
+        model.state_dict().ToDictionary(pair => pair.Key, pair => pair.Value.detach().clone());
 
     public static void Dispose(Dictionary<string, torch.Tensor> stateDict)
     {
