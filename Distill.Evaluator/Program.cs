@@ -1,3 +1,75 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.Run();
+using Distill.Core.Runs;
+using Distill.Evaluator;
+using Distill.Evaluator.Cli;
+using Distill.Evaluator.Evaluation;
+using Distill.Evaluator.Http;
+using Distill.Evaluator.Reports;
+using Microsoft.Extensions.Options;
+using Spectre.Console;
+
+// One binary, four uses: serve stored evaluations over HTTP (the default), evaluate checkpoints once, watch a run while
+// it trains (serving as it goes), and compare finished runs.
+var commandLine = new EvaluatorCommandLine().Create(serve: ServeAsync, evaluate: EvaluateAsync, watch: WatchAsync, compare: CompareAsync);
+return await commandLine.Parse(args).InvokeAsync();
+
+async Task<int> ServeAsync(CommandInput input, CancellationToken cancellationToken)
+{
+    await using var app = CreateWebApplication(input);
+    await app.RunAsync(cancellationToken);
+    return 0;
+}
+
+async Task<int> WatchAsync(CommandInput input, CancellationToken cancellationToken)
+{
+    await using var app = CreateWebApplication(input);
+    await app.StartAsync(cancellationToken);
+    using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
+    var run = new RunDirectory(app.Services.GetRequiredService<IOptions<EvaluatorOptions>>().Value.RunDirectory!);
+    // Exit code for an orchestrator waiting on this process: 0 once the run is complete and its final checkpoint evaluated.
+    var exitCode = await app.Services.GetRequiredService<EvaluationRunner>().WatchAsync(run, stopping.Token);
+    await app.StopAsync(CancellationToken.None);
+    return exitCode;
+}
+
+async Task<int> EvaluateAsync(CommandInput input, CancellationToken cancellationToken)
+{
+    var builder = Host.CreateApplicationBuilder();
+    builder.Configuration.AddInMemoryCollection(input.Configuration);
+    builder.AddEvaluator();
+    using var host = builder.Build();
+    await host.StartAsync(cancellationToken);
+    var options = host.Services.GetRequiredService<IOptions<EvaluatorOptions>>().Value;
+    var exitCode = await host.Services.GetRequiredService<EvaluationRunner>().EvaluateCheckpointsAsync(options.Checkpoints, cancellationToken);
+    await host.StopAsync(CancellationToken.None);
+    return exitCode;
+}
+
+Task<int> CompareAsync(CommandInput input, CancellationToken cancellationToken)
+{
+    var comparison = RunComparison.Load(input.RunDirectories);
+    var table = new Table().Title("Runs compared at their latest evaluated checkpoint");
+    foreach (var column in RunComparison.Columns) table.AddColumn(column);
+    foreach (var cells in comparison.Cells()) table.AddRow(cells.Select(Markup.Escape).ToArray());
+    AnsiConsole.Write(table);
+    foreach (var error in comparison.Errors) AnsiConsole.MarkupLineInterpolated($"[red]{error.RunDirectory}[/]: {error.Error}");
+
+    var output = input.Configuration.GetValueOrDefault($"{EvaluatorOptions.SectionName}:OutputDirectory") ?? "comparison";
+    comparison.Write(output);
+    AnsiConsole.MarkupLineInterpolated($"Table, JSON and Pareto plot in [bold]{Path.GetFullPath(output)}[/].");
+    return Task.FromResult(comparison.Errors.Count == 0 ? 0 : 1);
+}
+
+WebApplication CreateWebApplication(CommandInput input)
+{
+    var builder = WebApplication.CreateBuilder();
+    builder.Configuration.AddInMemoryCollection(input.Configuration);
+    builder.AddEvaluator();
+    builder.Services.AddHealthChecks();
+    builder.Services.ConfigureHttpJsonOptions(json =>
+        json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.KebabCaseLower)));
+
+    var app = builder.Build();
+    app.MapHealthChecks("/health");
+    app.MapEvaluationEndpoints();
+    return app;
+}
