@@ -2,7 +2,6 @@ using Distill.Core.Runs;
 using Distill.Evaluator;
 using Distill.Evaluator.Cli;
 using Distill.Evaluator.Evaluation;
-using Distill.Evaluator.Http;
 using Distill.Evaluator.Reports;
 using Microsoft.Extensions.Options;
 using Spectre.Console;
@@ -14,14 +13,14 @@ return await commandLine.Parse(args).InvokeAsync();
 
 async Task<int> ServeAsync(CommandInput input, CancellationToken cancellationToken)
 {
-    await using var app = CreateWebApplication(input);
+    await using var app = EvaluatorWebApplication.Create(input);
     await app.RunAsync(cancellationToken);
     return 0;
 }
 
 async Task<int> WatchAsync(CommandInput input, CancellationToken cancellationToken)
 {
-    await using var app = CreateWebApplication(input);
+    await using var app = EvaluatorWebApplication.Create(input);
     await app.StartAsync(cancellationToken);
     using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
     var run = new RunDirectory(app.Services.GetRequiredService<IOptions<EvaluatorOptions>>().Value.RunDirectory!);
@@ -57,19 +56,4 @@ Task<int> CompareAsync(CommandInput input, CancellationToken cancellationToken)
     comparison.Write(output);
     AnsiConsole.MarkupLineInterpolated($"Table, JSON and Pareto plot in [bold]{Path.GetFullPath(output)}[/].");
     return Task.FromResult(comparison.Errors.Count == 0 ? 0 : 1);
-}
-
-WebApplication CreateWebApplication(CommandInput input)
-{
-    var builder = WebApplication.CreateBuilder();
-    builder.Configuration.AddInMemoryCollection(input.Configuration);
-    builder.AddEvaluator();
-    builder.Services.AddHealthChecks();
-    builder.Services.ConfigureHttpJsonOptions(json =>
-        json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.KebabCaseLower)));
-
-    var app = builder.Build();
-    app.MapHealthChecks("/health");
-    app.MapEvaluationEndpoints();
-    return app;
 }

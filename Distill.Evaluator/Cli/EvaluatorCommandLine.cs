@@ -23,7 +23,7 @@ public sealed class EvaluatorCommandLine
     private readonly Option<string> runsRoot = new("--runs-root") { Description = "A folder of run directories whose evaluations the HTTP API serves." };
     private readonly Option<string[]> checkpoints = new("--checkpoint") { Description = "A checkpoint directory to evaluate; repeat for several.", AllowMultipleArgumentsPerToken = true };
     private readonly Option<string> output = new("--out") { Description = "Where reports go (evaluate: for checkpoints outside a run directory; compare: the table and Pareto plot)." };
-    private readonly Option<Uri> teacher = new("--teacher") { Description = "The teacher service's base URL (default: service discovery of 'teacher')." };
+    private readonly Option<Uri> teacher = new("--teacher") { Description = "The teacher service's base URL (default: service discovery of 'teacher').", CustomParser = ParseAbsoluteUri };
     private readonly Option<string> teacherCheckpoint = new("--teacher-checkpoint") { Description = "The teacher's checkpoint directory, for its own accuracy on the held-out set." };
     private readonly Option<string> device = new("--device") { Description = "cpu, cuda, cuda:N or auto." };
     private readonly Option<string> data = new("--data") { Description = "Held-out set: a GSM8K or MATH JSONL file (default: generated test-split problems)." };
@@ -130,6 +130,14 @@ public sealed class EvaluatorCommandLine
     };
 
     private static string? Invariant(object value) => Convert.ToString(value, CultureInfo.InvariantCulture);
+
+    private static Uri? ParseAbsoluteUri(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Single().Value;
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri)) return uri;
+        result.AddError($"--teacher must be an absolute URL (got '{text}').");
+        return null;
+    }
 
     /// <summary>Accepts the kebab-case names the reports use ("top-k-exact") as well as the enum's own.</summary>
     private static TEnum? ParseEnum<TEnum>(System.CommandLine.Parsing.ArgumentResult result) where TEnum : struct, Enum
