@@ -1,0 +1,76 @@
+namespace Distill.Core.Safetensors;
+
+/// <summary>
+/// Writes files and directories so that readers see either the old or the new content, never a half-written one:
+/// everything goes to a temporary sibling first, then a rename puts it in place.
+/// </summary>
+internal static class AtomicWrite
+{
+    public static void WriteFile(string path, Action<FileStream> write)
+    {
+        var fullPath = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(fullPath)!;
+        Directory.CreateDirectory(directory);
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.tmp-{Guid.NewGuid():N}");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, fullPath, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    public static void WriteFile(string path, byte[] content) => WriteFile(path, stream => stream.Write(content));
+
+    /// <summary>
+    /// Fills a fresh temporary directory next to <paramref name="path"/>, then swaps it in. POSIX has no atomic
+    /// exchange of two non-empty directories, so an existing target is first renamed aside: a crash in the instant
+    /// between the two renames leaves the previous version under <c>.name.old-*</c> rather than a mix of both.
+    /// </summary>
+    public static void WriteDirectory(string path, Action<string> fill)
+    {
+        var fullPath = Path.GetFullPath(path.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+        var parent = Path.GetDirectoryName(fullPath)!;
+        var name = Path.GetFileName(fullPath);
+        Directory.CreateDirectory(parent);
+        var temporary = Path.Combine(parent, $".{name}.tmp-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temporary);
+        try
+        {
+            fill(temporary);
+        }
+        catch
+        {
+            Directory.Delete(temporary, recursive: true);
+            throw;
+        }
+
+        if (!Directory.Exists(fullPath))
+        {
+            Directory.Move(temporary, fullPath);
+            return;
+        }
+
+        var previous = Path.Combine(parent, $".{name}.old-{Guid.NewGuid():N}");
+        Directory.Move(fullPath, previous);
+        try
+        {
+            Directory.Move(temporary, fullPath);
+        }
+        catch
+        {
+            Directory.Move(previous, fullPath);
+            Directory.Delete(temporary, recursive: true);
+            throw;
+        }
+        Directory.Delete(previous, recursive: true);
+    }
+}

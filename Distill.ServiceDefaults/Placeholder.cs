@@ -1,1 +1,0 @@
-namespace Distill.ServiceDefaults; internal static class Placeholder { }

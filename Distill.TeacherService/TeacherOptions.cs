@@ -1,0 +1,118 @@
+namespace Distill.TeacherService;
+
+/// <summary>The <c>Teacher</c> configuration section: which backend scores, and the service's limits.</summary>
+public sealed class TeacherOptions
+{
+    public const string SectionName = "Teacher";
+
+    /// <summary><c>torch</c> (a checkpoint directory) or <c>openai</c> (a remote OpenAI-compatible server).</summary>
+    public string Backend { get; set; } = TeacherBackends.Torch;
+
+    public TorchBackendOptions Torch { get; set; } = new();
+
+    public OpenAIBackendOptions OpenAI { get; set; } = new();
+
+    public RequestLimitOptions Limits { get; set; } = new();
+
+    public BatchingOptions Batching { get; set; } = new();
+
+    public ScoreCacheOptions Cache { get; set; } = new();
+}
+
+public static class TeacherBackends
+{
+    public const string Torch = "torch";
+    public const string OpenAI = "openai";
+
+    public static readonly string[] All = [Torch, OpenAI];
+}
+
+public sealed class TorchBackendOptions
+{
+    /// <summary>A checkpoint directory: config, weights and tokenizer files side by side.</summary>
+    public string? CheckpointDirectory { get; set; }
+
+    /// <summary><c>auto</c>, <c>cpu</c> or <c>cuda</c>.</summary>
+    public string Device { get; set; } = "auto";
+
+    /// <summary><c>float32</c>, <c>bfloat16</c> or <c>float16</c>; scores are returned as float32 either way.</summary>
+    public string DType { get; set; } = "float32";
+
+    /// <summary>Reported model id; the directory name when not set.</summary>
+    public string? ModelId { get; set; }
+}
+
+public enum OpenAIScoringMode
+{
+    /// <summary>OpenAI's legacy completions: <c>echo</c> + <c>logprobs</c> + <c>max_tokens</c> 0.</summary>
+    Echo,
+
+    /// <summary>vLLM's <c>prompt_logprobs</c> extension.</summary>
+    PromptLogProbs,
+}
+
+/// <summary>
+/// A remote OpenAI-compatible server. When it is a Distill teacher its <c>/v1/teacher</c> answers every identity
+/// field; otherwise (vLLM) the model comes from <c>/v1/models</c> and the rest must be configured here.
+/// </summary>
+public sealed class OpenAIBackendOptions
+{
+    public Uri? BaseAddress { get; set; }
+
+    public OpenAIScoringMode Mode { get; set; } = OpenAIScoringMode.Echo;
+
+    /// <summary>The served model to ask for; the server's first model when not set.</summary>
+    public string? Model { get; set; }
+
+    public int? VocabularySize { get; set; }
+
+    public int? MaxContext { get; set; }
+
+    /// <summary>What identifies the remote weights (e.g. a Hugging Face revision); endpoint + model id when not set.</summary>
+    public string? WeightsFingerprint { get; set; }
+
+    public string? TokenizerFingerprint { get; set; }
+
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    public TimeSpan TotalRequestTimeout { get; set; } = TimeSpan.FromMinutes(6);
+}
+
+public sealed class RequestLimitOptions
+{
+    public int MaxSequencesPerRequest { get; set; } = 256;
+
+    /// <summary>Largest k of top-k candidates a request may ask for.</summary>
+    public int MaxTopK { get; set; } = 20;
+
+    public long MaxRequestBodyBytes { get; set; } = 32 * 1024 * 1024;
+}
+
+public sealed class BatchingOptions
+{
+    /// <summary>Token budget of one forward pass (prompt + completion of every sequence in it).</summary>
+    public int MaxBatchTokens { get; set; } = 16_384;
+
+    public int MaxBatchSequences { get; set; } = 64;
+
+    /// <summary>
+    /// How long a forward pass waits for more work after the first sequence arrives. Requests that come while a
+    /// pass runs are coalesced anyway; the window only helps when the model is idle.
+    /// </summary>
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Sequences waiting at most; a full queue makes callers wait (back-pressure) instead of growing memory.</summary>
+    public int QueueCapacity { get; set; } = 8192;
+}
+
+/// <summary>The Redis score cache; on only when <c>ConnectionStrings:cache</c> is set.</summary>
+public sealed class ScoreCacheOptions
+{
+    public TimeSpan TimeToLive { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Redis <c>maxmemory</c> to set (e.g. <c>512mb</c>, with LRU eviction); the server's own when not set.</summary>
+    public string? MaxMemory { get; set; }
+
+    /// <summary>A cache that answers slower than this is skipped: scoring without it beats waiting on it.</summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+}

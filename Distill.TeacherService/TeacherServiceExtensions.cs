@@ -1,0 +1,85 @@
+using Distill.TeacherService;
+using Distill.TeacherService.Api;
+using Distill.TeacherService.Backends;
+using Distill.TeacherService.Caching;
+using Distill.TeacherService.Hosting;
+using Distill.TeacherService.Scoring;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class TeacherServiceExtensions
+{
+    /// <summary>Options, the configured backend, batching, the Redis cache, health checks and bad-request handling.</summary>
+    public static IHostApplicationBuilder AddTeacherService(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TeacherOptions>()
+            .Bind(builder.Configuration.GetSection(TeacherOptions.SectionName))
+            .Validate(o => TeacherBackends.All.Contains(o.Backend),
+                $"Teacher:Backend must be one of: {string.Join(", ", TeacherBackends.All)}.")
+            .Validate(o => o.Backend != TeacherBackends.Torch || !string.IsNullOrWhiteSpace(o.Torch.CheckpointDirectory),
+                "Teacher:Torch:CheckpointDirectory is required for the torch backend.")
+            .Validate(o => o.Backend != TeacherBackends.OpenAI || o.OpenAI.BaseAddress is { IsAbsoluteUri: true },
+                "Teacher:OpenAI:BaseAddress (an absolute URI) is required for the openai backend.")
+            .Validate(o => o.Limits is { MaxSequencesPerRequest: > 0, MaxTopK: >= 0, MaxRequestBodyBytes: > 0 },
+                "Teacher:Limits: MaxSequencesPerRequest and MaxRequestBodyBytes must be positive, MaxTopK not negative.")
+            .Validate(o => o.Batching is { MaxBatchTokens: > 0, MaxBatchSequences: > 0, QueueCapacity: > 0 } && o.Batching.BatchWindow >= TimeSpan.Zero,
+                "Teacher:Batching: MaxBatchTokens, MaxBatchSequences and QueueCapacity must be positive, BatchWindow not negative.")
+            .Validate(o => o.Cache.TimeToLive > TimeSpan.Zero && o.Cache.OperationTimeout > TimeSpan.Zero,
+                "Teacher:Cache: TimeToLive and OperationTimeout must be positive.")
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton<TeacherTelemetry>();
+        builder.Services.AddSingleton<TeacherModel>();
+        builder.Services.AddHostedService<TeacherLoadingService>();
+        builder.Services.AddSingleton<ScoreCache>();
+        builder.Services.AddSingleton<ScoreBatcher>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<ScoreBatcher>());
+        builder.Services.AddSingleton<TeacherScoring>();
+        builder.Services.AddTeacherBackends();
+
+        builder.Services.AddHealthChecks()
+            .AddCheck<TeacherReadyHealthCheck>("teacher")
+            .AddCheck<ScoreCacheHealthCheck>("cache");
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Unreadable bodies throw to the exception handler, which names the field, instead of an empty 400.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<TeacherOptions>>((kestrel, teacher) =>
+            kestrel.Limits.MaxRequestBodySize = teacher.Value.Limits.MaxRequestBodyBytes);
+        return builder;
+    }
+
+    /// <summary>
+    /// The backend is picked from the bound options when first needed, so every configuration source (tests'
+    /// included) decides it; the openai backend's HTTP client is registered either way and costs nothing unused.
+    /// </summary>
+    private static void AddTeacherBackends(this IServiceCollection services)
+    {
+        services.AddSingleton<ITeacherBackend>(provider => provider.GetRequiredService<IOptions<TeacherOptions>>().Value.Backend switch
+        {
+            TeacherBackends.OpenAI => ActivatorUtilities.CreateInstance<OpenAITeacherBackend>(provider),
+            var backend => throw new InvalidOperationException($"Teacher:Backend '{backend}' has no implementation in this build."),
+        });
+
+        services.AddHttpClient(OpenAITeacherBackend.HttpClientName, (provider, http) =>
+                http.BaseAddress = provider.GetRequiredService<IOptions<TeacherOptions>>().Value.OpenAI.BaseAddress)
+            .AddScoringResilienceHandler(provider =>
+            {
+                var openAI = provider.GetRequiredService<IOptions<TeacherOptions>>().Value.OpenAI;
+                return new ScoringTimeouts(openAI.AttemptTimeout, openAI.TotalRequestTimeout);
+            });
+    }
+
+    public static WebApplication MapTeacherService(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(RequestTooLargeHandler.HandleAsync);
+        app.MapDefaultEndpoints();
+        app.MapTeacherEndpoints();
+        return app;
+    }
+}

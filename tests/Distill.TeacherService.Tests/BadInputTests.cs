@@ -1,0 +1,76 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Distill.TeacherService.Tests;
+
+/// <summary>Every client error is a 400 ProblemDetails that names the field; none is a 500.</summary>
+public sealed class BadInputTests : IAsyncLifetime
+{
+    private readonly BigramTeacher _teacher = new(vocabularySize: 50, maxContext: 16);
+    private TeacherHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        var settings = TeacherHost.Settings();
+        settings["Teacher:Limits:MaxRequestBodyBytes"] = "4096";
+        settings["Teacher:Limits:MaxSequencesPerRequest"] = "4";
+        _host = TeacherHost.Start(settings, _teacher);
+        await _host.WaitUntilReadyAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        _teacher.Dispose();
+    }
+
+    [Theory]
+    [InlineData("/v1/score", """{"sequences":[]}""", "sequences")]
+    [InlineData("/v1/score", """{"topK":0}""", "sequences")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[],"completionTokenIds":[1]}]}""", "sequences[0].promptTokenIds")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[]}]}""", "sequences[0].completionTokenIds")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2,50]}]}""", "sequences[0].completionTokenIds[1]")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[-1],"completionTokenIds":[2]}]}""", "sequences[0].promptTokenIds[0]")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1,2,3,4,5,6,7,8,9],"completionTokenIds":[1,2,3,4,5,6,7,8]}]}""", "sequences[0]")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2]}],"topK":21}""", "topK")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2]}],"topK":-1}""", "topK")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2]},{"promptTokenIds":[1],"completionTokenIds":[2]},{"promptTokenIds":[1],"completionTokenIds":[2]},{"promptTokenIds":[1],"completionTokenIds":[2]},{"promptTokenIds":[1],"completionTokenIds":[2]}]}""", "sequences")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1, "a"],"completionTokenIds":[2]}]}""", "sequences[0].promptTokenIds[1]")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2.5]}]}""", "sequences[0].completionTokenIds[0]")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[99999999999]}]}""", "sequences[0].completionTokenIds[0]")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],""", "sequences[0]")]
+    [InlineData("/v1/score", "not json", "body")]
+    [InlineData("/v1/score", "", "body")]
+    [InlineData("/v1/completions", """{"prompt":[1,2,3],"max_tokens":16,"echo":true,"logprobs":1}""", "max_tokens")]
+    [InlineData("/v1/completions", """{"prompt":"text","max_tokens":0,"echo":true,"logprobs":1}""", "prompt")]
+    [InlineData("/v1/completions", """{"prompt":[1,2,3],"max_tokens":0,"echo":true,"logprobs":21}""", "logprobs")]
+    [InlineData("/v1/completions", """{"prompt":[[1,2],[3,77]],"max_tokens":0,"echo":true,"logprobs":1}""", "prompt[1][1]")]
+    [InlineData("/v1/completions", """{"prompt":[1,2,3],"max_tokens":0}""", "echo")]
+    [InlineData("/v1/completions", """{"model":"gpt-4","prompt":[1,2,3],"max_tokens":0,"echo":true}""", "model")]
+    public async Task BadInputIsA400NamingTheField(string path, string body, string field)
+    {
+        using var http = _host.CreateHttpClient();
+        using var response = await http.PostAsync(path, HealthTests.JsonContent(body));
+        await AssertBadRequestNamingAsync(response, field);
+    }
+
+    [Fact]
+    public async Task OversizeBodyIsA400NamingTheBody()
+    {
+        using var http = _host.CreateHttpClient();
+        var ids = string.Join(',', Enumerable.Repeat(1, 3000));
+        using var response = await http.PostAsync("/v1/score",
+            HealthTests.JsonContent($$"""{"sequences":[{"promptTokenIds":[{{ids}}],"completionTokenIds":[2]}]}"""));
+        await AssertBadRequestNamingAsync(response, "body");
+    }
+
+    private static async Task AssertBadRequestNamingAsync(HttpResponseMessage response, string field)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(body);
+        var errors = problem.RootElement.GetProperty("errors").EnumerateObject().Select(e => e.Name).ToArray();
+        Assert.Contains(field, errors);
+    }
+}

@@ -1,0 +1,25 @@
+using System.Net;
+
+namespace Distill.TeacherService.Tests;
+
+public sealed class HealthTests
+{
+    [Fact]
+    public async Task ReadinessIsUnhealthyWhileTheModelLoadsAndLivenessIsNot()
+    {
+        using var teacher = new BigramTeacher(loaded: false);
+        await using var host = TeacherHost.Start(TeacherHost.Settings(), teacher);
+        using var http = host.CreateHttpClient();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/health")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/alive")).StatusCode);
+        using (var score = await http.PostAsync("/v1/score", JsonContent("""{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2]}]}""")))
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, score.StatusCode);
+
+        teacher.FinishLoading();
+        await host.WaitUntilReadyAsync();
+        Assert.Equal("Healthy", await http.GetStringAsync("/health"));
+    }
+
+    internal static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+}
