@@ -7,7 +7,7 @@ namespace Distill.Evaluator;
 public static class EvaluatorServiceExtensions
 {
     /// <summary>
-    /// The evaluator's services: validated options, the held-out set, the checkpoint evaluator and its runner, and the
+    /// The evaluator's services: validated options, the held-out set, the teacher client, the checkpoint evaluator and its runner, and the
     /// catalog the HTTP API reads. Options are validated when the host starts, before any model is loaded.
     /// </summary>
     public static TBuilder AddEvaluator<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -17,6 +17,7 @@ public static class EvaluatorServiceExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<EvaluatorOptions>, EvaluatorOptionsValidator>();
 
+        builder.Services.AddTeacherClient(builder.Configuration);
         builder.Services.AddSingleton(provider => HeldOutSet.Load(provider.GetRequiredService<IOptions<EvaluatorOptions>>().Value));
         builder.Services.AddSingleton<TeacherReference>();
         builder.Services.AddSingleton<CheckpointEvaluator>();

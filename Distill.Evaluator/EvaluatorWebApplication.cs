@@ -12,14 +12,14 @@ public static class EvaluatorWebApplication
     {
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(input.Configuration);
+        builder.AddServiceDefaults();
         builder.AddEvaluator();
-        builder.Services.AddHealthChecks();
         // Enums as in evaluation.json ("top-k-exact"), so the API and the files read alike.
         builder.Services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower)));
 
         var app = builder.Build();
-        app.MapHealthChecks("/health");
+        app.MapDefaultEndpoints();
         app.MapEvaluationEndpoints();
         return app;
     }

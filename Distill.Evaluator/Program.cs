@@ -34,6 +34,7 @@ async Task<int> EvaluateAsync(CommandInput input, CancellationToken cancellation
 {
     var builder = Host.CreateApplicationBuilder();
     builder.Configuration.AddInMemoryCollection(input.Configuration);
+    builder.AddServiceDefaults();
     builder.AddEvaluator();
     using var host = builder.Build();
     await host.StartAsync(cancellationToken);

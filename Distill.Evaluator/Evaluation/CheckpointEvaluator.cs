@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using Distill.Core.Contracts;
 using Distill.Core.Divergence;
-using Distill.Core.Scoring;
+using Distill.Core.Generation;
 using Distill.Core.Tasks;
 using Microsoft.Extensions.Options;
 
@@ -11,46 +12,43 @@ public sealed record EvaluationTarget(string RunId, int Step, string CheckpointP
 
 /// <summary>
 /// Evaluates one student checkpoint on the held-out set: greedy accuracy, sampled pass@1, and the sequence cost of every
-/// sample to the teacher (the student's log-probs of its own sample against the teacher's, through the same estimator
-/// and aggregation as the trainer), with the CSR at the run's threshold and over a sweep.
+/// sample to the teacher (the student's log-probs of its own sample against the teacher service's, through the shared
+/// estimator and aggregation the run trained with), with the CSR at the run's threshold and over a sweep.
 /// </summary>
 public sealed class CheckpointEvaluator(
-    [FromKeyedServices(CheckpointEvaluator.TeacherScorerKey)] ISequenceScorer teacher,
-    ICheckpointModelLoader models,
+    ITeacherApi teacher,
     HeldOutSet heldOut,
     TeacherReference teacherReference,
     IOptions<EvaluatorOptions> options,
     ILogger<CheckpointEvaluator> logger)
 {
-    /// <summary>The DI key of the scorer that gives the teacher's log-probs (the teacher service).</summary>
-    public const string TeacherScorerKey = "teacher";
-
     private readonly EvaluatorOptions settings = options.Value;
 
     public async Task<CheckpointEvaluation> EvaluateAsync(EvaluationTarget target, CancellationToken cancellationToken)
     {
+        if (target.Constraint.Estimator == CostEstimator.TopKExact)
+            throw new NotSupportedException(
+                "top-k-exact needs the student's log-probs at the teacher's top-k ids, which the evaluator does not compute; pass --cost-estimator k1 or k3.");
         var clock = Stopwatch.StartNew();
-        using var student = models.Load(target.CheckpointPath);
-        if (student.Tokenizer.VocabularySize > teacher.VocabularySize)
-            throw new InvalidDataException(
-                $"{target.CheckpointPath}: the student's vocabulary ({student.Tokenizer.VocabularySize} tokens) is larger than the teacher's ({teacher.VocabularySize}); the teacher cannot score its samples.");
+        using var student = CheckpointModel.Load(target.CheckpointPath, settings.Device);
+        await RequireSameTokenizerAsync(student, target, cancellationToken);
 
         var problems = heldOut.Problems;
         var prompts = problems.Select(problem => student.Tokenizer.Encode(PromptFormat.Render(problem.Question)).ToArray()).ToArray();
         logger.LogInformation("Evaluating {Run} step {Step}: {Problems} problems, greedy and {Samples} samples each",
             target.RunId, target.Step, problems.Count, settings.SamplesPerProblem);
 
-        var greedy = await student.GenerateAsync(prompts, Decoding.Greedy, settings.MaxNewTokens, settings.Seed, settings.BatchSize, cancellationToken);
+        var greedy = student.Generate(prompts, temperature: 0, settings.MaxNewTokens, settings.Seed, settings.BatchSize, cancellationToken);
         // Problem-major: the samples of problem i are at i·n … i·n + n − 1.
         var samplePrompts = prompts.SelectMany(prompt => Enumerable.Repeat(prompt, settings.SamplesPerProblem)).ToArray();
-        var samples = await student.GenerateAsync(samplePrompts, Decoding.Sampled(settings.Temperature), settings.MaxNewTokens, settings.Seed, settings.BatchSize, cancellationToken);
-        var costs = await SequenceCostsAsync(student, samplePrompts, samples, target.Constraint, cancellationToken);
+        var samples = student.Generate(samplePrompts, (float)settings.Temperature, settings.MaxNewTokens, settings.Seed, settings.BatchSize, cancellationToken);
+        var costs = await SequenceCostsAsync(samplePrompts, samples, target.Constraint, cancellationToken);
 
         var outcomes = problems.Select((problem, i) => new ProblemOutcome(
-            AnswerChecker.IsCorrect(student.Tokenizer.Decode(greedy[i]), problem.Answer),
-            greedy[i].Length,
+            AnswerChecker.IsCorrect(student.Decode(greedy[i]), problem.Answer),
+            greedy[i].TokenIds.Length,
             Enumerable.Range(i * settings.SamplesPerProblem, settings.SamplesPerProblem)
-                .Select(s => new SampledCompletion(AnswerChecker.IsCorrect(student.Tokenizer.Decode(samples[s]), problem.Answer), samples[s].Length, costs[s]))
+                .Select(s => new SampledCompletion(AnswerChecker.IsCorrect(student.Decode(samples[s]), problem.Answer), samples[s].TokenIds.Length, costs[s]))
                 .ToArray())).ToArray();
 
         var threshold = target.Constraint.Threshold;
@@ -68,31 +66,29 @@ public sealed class CheckpointEvaluator(
             clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>
-    /// C of each sample: per-token costs from the student's and the teacher's log-probs of the sampled tokens (and, for
-    /// top-k exact, the teacher's top-k candidates), aggregated as the run does. Costs are computed, never trained on.
-    /// </summary>
+    /// <summary>The teacher scores token ids: they mean the same only when both sides tokenize alike.</summary>
+    private async Task RequireSameTokenizerAsync(CheckpointModel student, EvaluationTarget target, CancellationToken cancellationToken)
+    {
+        var info = await teacher.GetTeacherAsync(cancellationToken);
+        if (info.TokenizerFingerprint != student.Tokenizer.Fingerprint)
+            throw new InvalidDataException(
+                $"checkpoint {target.CheckpointPath}: its tokenizer ({student.Tokenizer.Fingerprint}) differs from the teacher's ({info.TokenizerFingerprint}); the teacher cannot score its samples.");
+    }
+
+    /// <summary>C of each sample from the student's log-probs of its sampled tokens and the teacher's; costs are computed, never trained on.</summary>
     private async Task<double[]> SequenceCostsAsync(
-        ICheckpointModel student, IReadOnlyList<int[]> prompts, IReadOnlyList<int[]> completions, ConstraintSettings constraint, CancellationToken cancellationToken)
+        IReadOnlyList<int[]> prompts, IReadOnlyList<GeneratedCompletion> completions, ConstraintSettings constraint, CancellationToken cancellationToken)
     {
         var costs = new double[completions.Count];
-        var topK = constraint.Estimator == CostEstimator.TopKExact ? settings.TopK : 0;
         for (var start = 0; start < completions.Count; start += settings.BatchSize)
         {
-            var batch = Enumerable.Range(start, Math.Min(settings.BatchSize, completions.Count - start))
-                .Select(i => new ScoringItem(prompts[i], completions[i])).ToArray();
-            var teacherScores = await teacher.ScoreAsync(batch, topK, cancellationToken);
-            var studentScores = await student.Scorer.ScoreAsync(batch, 0, cancellationToken);
-            for (var i = 0; i < batch.Length; i++)
+            var indices = Enumerable.Range(start, Math.Min(settings.BatchSize, completions.Count - start)).ToArray();
+            var request = new ScoreRequest([.. indices.Select(i => new ScoreSequence(prompts[i], completions[i].TokenIds))]);
+            var response = await teacher.ScoreAsync(request, cancellationToken);
+            foreach (var (i, scores) in indices.Zip(response.Sequences))
             {
-                var inputs = new TokenCostInputs(studentScores[i].LogProbs, teacherScores[i].LogProbs);
-                if (topK > 0)
-                    inputs = inputs with
-                    {
-                        TeacherTopKLogProbs = [.. teacherScores[i].TopK!.Select(position => position.Select(candidate => candidate.LogProb).ToArray())],
-                        StudentLogProbsAtTeacherTopK = await student.LogProbsAtAsync(batch[i], teacherScores[i].TopK!, cancellationToken),
-                    };
-                costs[start + i] = SequenceCost.Aggregate(TokenCosts.Compute(constraint.Estimator, inputs), constraint.Aggregation);
+                var tokenCosts = TokenCosts.Compute(constraint.Estimator, new TokenCostInputs(completions[i].LogProbs, scores.LogProbs));
+                costs[i] = SequenceCost.Aggregate(tokenCosts, constraint.Aggregation);
             }
         }
         return costs;

@@ -1,33 +1,73 @@
-using Distill.Core.Scoring;
+using Distill.Core.Generation;
+using Distill.Core.Modeling;
 using Distill.Core.Tokenization;
+using Distill.Core.Torch;
 
 namespace Distill.Evaluator.Evaluation;
 
-/// <summary>How completions are decoded: greedy, or sampled at a temperature.</summary>
-public sealed record Decoding(double? Temperature)
+/// <summary>
+/// A checkpoint directory loaded for evaluation: its tokenizer and its model, with the batched generator. The
+/// generator returns each sampled token's log-prob at temperature 1, which is exactly the student's own log-prob that
+/// the sequence KL needs, so no second forward pass is made.
+/// </summary>
+public sealed class CheckpointModel : IDisposable
 {
-    public static Decoding Greedy { get; } = new((double?)null);
+    private readonly LlamaForCausalLM model;
+    private readonly CompletionGenerator generator;
 
-    public static Decoding Sampled(double temperature) => new(temperature);
-}
+    private CheckpointModel(ITextTokenizer tokenizer, LlamaForCausalLM model)
+    {
+        Tokenizer = tokenizer;
+        this.model = model;
+        generator = new CompletionGenerator(model);
+    }
 
-/// <summary>A language model loaded from a checkpoint directory, as the evaluator uses it: generate, then score.</summary>
-public interface ICheckpointModel : IDisposable
-{
-    ITextTokenizer Tokenizer { get; }
+    public ITextTokenizer Tokenizer { get; }
 
-    /// <summary>Scores completions under this model (the student's own log-probs of its samples).</summary>
-    ISequenceScorer Scorer { get; }
+    /// <summary>Loads the tokenizer and the weights; a missing or corrupt checkpoint throws with the directory and the fault named.</summary>
+    public static CheckpointModel Load(string directory, string device)
+    {
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"checkpoint {directory}: no such directory.");
+        var tokenizer = TokenizerLoader.Load(directory);
+        var (config, model) = ModelCheckpoint.Load(directory, TorchDevice.Resolve(device));
+        if (tokenizer.VocabularySize > config.VocabSize)
+        {
+            model.Dispose();
+            throw new InvalidDataException($"checkpoint {directory}: its tokenizer has {tokenizer.VocabularySize} tokens, its model only {config.VocabSize}.");
+        }
+        model.eval();
+        return new CheckpointModel(tokenizer, model);
+    }
 
-    /// <summary>Completion token ids (EOS excluded) for each prompt, in batches of <paramref name="batchSize"/>; sampling is seeded.</summary>
-    Task<int[][]> GenerateAsync(IReadOnlyList<int[]> prompts, Decoding decoding, int maxNewTokens, int seed, int batchSize, CancellationToken cancellationToken);
+    /// <summary>
+    /// Completions for each prompt, <paramref name="batchSize"/> prompts at a time; temperature 0 is greedy. Each
+    /// completion ends with EOS when it stopped, as in training, so the teacher scores the same tokens the trainer does.
+    /// </summary>
+    public IReadOnlyList<GeneratedCompletion> Generate(
+        IReadOnlyList<int[]> prompts, float temperature, int maxNewTokens, int seed, int batchSize, CancellationToken cancellationToken)
+    {
+        var completions = new List<GeneratedCompletion>(prompts.Count);
+        for (var start = 0; start < prompts.Count; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = prompts.Skip(start).Take(batchSize).ToArray();
+            var options = new SamplingOptions
+            {
+                MaxNewTokens = maxNewTokens,
+                Temperature = temperature,
+                StopTokenIds = [Tokenizer.EosTokenId],
+                // One seed per batch, derived from the evaluation's: the same checkpoint gives the same samples.
+                Seed = seed + start,
+            };
+            completions.AddRange(generator.Generate(batch, Tokenizer.PadTokenId, options, cancellationToken));
+        }
+        return completions;
+    }
 
-    /// <summary>This model's log-probs, at each completion position, of the given candidate ids (top-k exact needs them at the teacher's top-k).</summary>
-    Task<float[][]> LogProbsAtAsync(ScoringItem item, IReadOnlyList<TokenLogProb[]> candidates, CancellationToken cancellationToken);
-}
+    /// <summary>The completion's text without its EOS, for the answer checker.</summary>
+    public string Decode(GeneratedCompletion completion) =>
+        Tokenizer.Decode(completion.Stopped ? completion.TokenIds[..^1] : completion.TokenIds);
 
-/// <summary>Loads checkpoint directories; a missing or corrupt one throws an exception whose message names the file and the fault.</summary>
-public interface ICheckpointModelLoader
-{
-    ICheckpointModel Load(string directory);
+    public void Dispose() => model.Dispose();
 }

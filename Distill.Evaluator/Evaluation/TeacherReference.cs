@@ -8,7 +8,7 @@ namespace Distill.Evaluator.Evaluation;
 /// <c>--teacher-checkpoint</c> and reused for every student checkpoint. A teacher checkpoint that cannot be loaded is
 /// logged and reported as "not measured"; it does not stop the student evaluations.
 /// </summary>
-public sealed class TeacherReference(ICheckpointModelLoader models, HeldOutSet heldOut, IOptions<EvaluatorOptions> options, ILogger<TeacherReference> logger)
+public sealed class TeacherReference(HeldOutSet heldOut, IOptions<EvaluatorOptions> options, ILogger<TeacherReference> logger)
 {
     private readonly SemaphoreSlim gate = new(1, 1);
     private double? accuracy;
@@ -38,15 +38,16 @@ public sealed class TeacherReference(ICheckpointModelLoader models, HeldOutSet h
     {
         try
         {
-            using var teacher = models.Load(directory);
+            using var teacher = CheckpointModel.Load(directory, settings.Device);
             var prompts = heldOut.Problems.Select(problem => teacher.Tokenizer.Encode(PromptFormat.Render(problem.Question)).ToArray()).ToArray();
-            var completions = await teacher.GenerateAsync(prompts, Decoding.Greedy, settings.MaxNewTokens, settings.Seed, settings.BatchSize, cancellationToken);
-            var correct = heldOut.Problems.Where((problem, i) => AnswerChecker.IsCorrect(teacher.Tokenizer.Decode(completions[i]), problem.Answer)).Count();
+            var completions = teacher.Generate(prompts, temperature: 0, settings.MaxNewTokens, settings.Seed, settings.BatchSize, cancellationToken);
+            var correct = heldOut.Problems.Where((problem, i) => AnswerChecker.IsCorrect(teacher.Decode(completions[i]), problem.Answer)).Count();
             var measuredAccuracy = correct / (double)heldOut.Problems.Count;
             logger.LogInformation("Teacher accuracy on {HeldOut}: {Accuracy:P1}", heldOut.Name, measuredAccuracy);
             return measuredAccuracy;
         }
-        catch (Exception error) when (error is IOException or InvalidDataException or UnauthorizedAccessException)
+        // Whatever the teacher checkpoint throws costs only the reference number, never the student evaluations.
+        catch (Exception error) when (error is not OperationCanceledException)
         {
             logger.LogError("Teacher checkpoint {Directory} could not be evaluated; reporting no teacher accuracy: {Error}", directory, error.Message);
             return null;
