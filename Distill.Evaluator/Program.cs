@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Distill.Core.Runs;
 using Distill.Evaluator;
 using Distill.Evaluator.Cli;
@@ -9,7 +10,16 @@ using Spectre.Console;
 // One binary, four uses: serve stored evaluations over HTTP (the default), evaluate checkpoints once, watch a run while
 // it trains (serving as it goes), and compare finished runs.
 var commandLine = new EvaluatorCommandLine().Create(serve: ServeAsync, evaluate: EvaluateAsync, watch: WatchAsync, compare: CompareAsync);
-return await commandLine.Parse(args).InvokeAsync();
+try
+{
+    return await commandLine.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (OptionsValidationException invalid)
+{
+    // Bad flags are the user's to fix: say which, without a stack trace.
+    foreach (var failure in invalid.Failures) Console.Error.WriteLine(failure);
+    return 2;
+}
 
 async Task<int> ServeAsync(CommandInput input, CancellationToken cancellationToken)
 {
