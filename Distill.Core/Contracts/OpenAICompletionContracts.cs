@@ -34,12 +34,12 @@ public sealed record CompletionResponse(
 public sealed record CompletionChoice(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("text")] string Text,
-    [property: JsonPropertyName("logprobs")] CompletionLogProbs? LogProbs,
+    [property: JsonPropertyName("logprobs")] OpenAILogProbs? LogProbs,
     [property: JsonPropertyName("prompt_logprobs")] IReadOnlyList<Dictionary<string, PromptTokenLogProb>?>? PromptLogProbs,
     [property: JsonPropertyName("finish_reason")] string FinishReason);
 
 /// <summary>OpenAI's per-token log-prob block; the first echoed token has no log-prob (null) and no candidates.</summary>
-public sealed record CompletionLogProbs(
+public sealed record OpenAILogProbs(
     [property: JsonPropertyName("tokens")] IReadOnlyList<string> Tokens,
     [property: JsonPropertyName("token_logprobs")] IReadOnlyList<float?> TokenLogProbs,
     [property: JsonPropertyName("top_logprobs")] IReadOnlyList<Dictionary<string, float>?>? TopLogProbs,

@@ -53,7 +53,7 @@ public static class OpenAICompletionEndpoint
             : TeacherEndpoints.NotLoaded(model);
 
     /// <summary>OpenAI's shape: the first token has no log-prob; each position lists the top k and the prompt's own token.</summary>
-    private static CompletionLogProbs EchoLogProbs(int[] prompt, ScoredCompletion? scored, int? topK)
+    private static OpenAILogProbs EchoLogProbs(int[] prompt, ScoredCompletion? scored, int? topK)
     {
         var tokenLogProbs = new float?[prompt.Length];
         var top = topK is null ? null : new Dictionary<string, float>?[prompt.Length];
@@ -65,7 +65,7 @@ public static class OpenAICompletionEndpoint
             candidates.TryAdd(TokenIdText.Format(prompt[t]), scored.LogProbs[t - 1]);
             top[t] = candidates;
         }
-        return new CompletionLogProbs(prompt.Select(TokenIdText.Format).ToArray(), tokenLogProbs, top, new int[prompt.Length]);
+        return new OpenAILogProbs(prompt.Select(TokenIdText.Format).ToArray(), tokenLogProbs, top, new int[prompt.Length]);
     }
 
     /// <summary>vLLM's shape: keys are bare token ids, ranks are 1-based (unknown for a prompt token outside the top k).</summary>

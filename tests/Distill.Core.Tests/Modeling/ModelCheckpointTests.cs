@@ -79,6 +79,25 @@ public sealed class ModelCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void LoadsIntoBfloat16WhenAskedAndStaysCloseToFloat32()
+    {
+        using var original = TinyModels.Create();
+        var checkpoint = Path.Combine(directory, "bf16");
+        ModelCheckpoint.Save(checkpoint, original, original.Config);
+
+        using var model = ModelCheckpoint.Load(checkpoint, torch.CPU, torch.ScalarType.BFloat16).Model;
+        using var moved = ModelCheckpoint.Load(checkpoint, torch.CPU).Model;
+        moved.to(torch.ScalarType.BFloat16);
+
+        Assert.Equal(torch.ScalarType.BFloat16, model.DType);
+        using var scope = torch.NewDisposeScope();
+        var ids = torch.tensor(new long[] { 1, 4, 9, 16 }).reshape(1, 4);
+        var expected = original.forward(ids).softmax(-1);
+        Assert.True((model.forward(ids).to(torch.ScalarType.Float32).softmax(-1) - expected).abs().max().item<float>() < 0.05f);
+        Assert.True((moved.forward(ids).to(torch.ScalarType.Float32).softmax(-1) - expected).abs().max().item<float>() < 0.05f);
+    }
+
+    [Fact]
     public void MissingTensorIsReportedWithFileAndTensor()
     {
         var checkpoint = SaveTiny(state => state.Remove("model.layers.1.mlp.up_proj.weight"));

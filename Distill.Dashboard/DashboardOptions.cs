@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Distill.Dashboard;
+
+/// <summary>Where the dashboard listens, how much telemetry it keeps and which reports it serves.</summary>
+public sealed class DashboardOptions : IValidatableObject
+{
+    /// <summary>The one http address for the pages and the OTLP/HTTP receiver; loopback so nothing leaves the machine.</summary>
+    public string Url { get; set; } = "http://127.0.0.1:18888";
+
+    /// <summary>Spans kept in memory; the oldest go first.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxSpans { get; set; } = 20_000;
+
+    /// <summary>Log records kept in memory; the oldest go first.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxLogRecords { get; set; } = 20_000;
+
+    /// <summary>Metric data points kept in memory over all series; the oldest go first.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxMetricPoints { get; set; } = 100_000;
+
+    /// <summary>The evaluator's reports and plots, served read-only; none when null. It may appear after the start.</summary>
+    public string? ReportsDirectory { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!Uri.TryCreate(Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            yield return new ValidationResult($"'{Url}' is not an absolute http or https URL.", [nameof(Url)]);
+        if (ReportsDirectory is { Length: 0 })
+            yield return new ValidationResult("the reports directory is empty; leave it null for none.", [nameof(ReportsDirectory)]);
+    }
+}

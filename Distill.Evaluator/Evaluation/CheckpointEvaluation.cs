@@ -1,0 +1,45 @@
+using Distill.Core.Divergence;
+
+namespace Distill.Evaluator.Evaluation;
+
+/// <summary>
+/// Everything measured on one checkpoint: written as <c>evaluation.json</c> into the run's
+/// <c>evaluations/step-NNNNNN/</c> and served by <c>GET /v1/evaluations/{run}/{step}</c>.
+/// </summary>
+public sealed record CheckpointEvaluation(
+    string RunId,
+    int Step,
+    string CheckpointPath,
+    ConstraintSettings Constraint,
+    HeldOutSettings HeldOut,
+    EvaluationMetrics Metrics,
+    IReadOnlyList<double> SequenceCosts,
+    DateTimeOffset EvaluatedAt,
+    double Seconds);
+
+/// <summary>The constraint the run trained under (from its <c>run.json</c>, or the flags that override it).</summary>
+public sealed record ConstraintSettings(string Objective, double Threshold, CostEstimator Estimator, CostAggregation Aggregation);
+
+/// <summary>What was generated: which held-out set, how many problems and samples, how they were sampled.</summary>
+public sealed record HeldOutSettings(string Dataset, int Problems, int SamplesPerProblem, double Temperature, int MaxNewTokens, int Seed);
+
+/// <summary>
+/// The answers to "did distillation work, and did it keep the student within budget?". Costs and satisfaction rates are
+/// over the sampled completions (the policy's own distribution, the one the constraint is about); greedy decoding gives
+/// the headline accuracy.
+/// </summary>
+public sealed record EvaluationMetrics(
+    double GreedyAccuracy,
+    double SampledPassAt1,
+    double? TeacherAccuracy,
+    double CostMean,
+    double CostP50,
+    double CostP90,
+    double CostMax,
+    double SatisfactionRate,
+    IReadOnlyList<ThresholdSatisfaction> SatisfactionSweep,
+    double MeanResponseTokens,
+    long GeneratedTokens);
+
+/// <summary>A checkpoint that could not be evaluated, written as <c>failure.json</c> so it is reported once, not retried forever.</summary>
+public sealed record EvaluationFailure(string RunId, int Step, string CheckpointPath, string Error, DateTimeOffset FailedAt);

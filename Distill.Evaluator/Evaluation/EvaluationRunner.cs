@@ -1,0 +1,113 @@
+using Distill.Core.Divergence;
+using Distill.Core.Runs;
+using Distill.Evaluator.Reports;
+using Distill.Evaluator.Runs;
+using Microsoft.Extensions.Options;
+
+namespace Distill.Evaluator.Evaluation;
+
+/// <summary>
+/// Evaluates checkpoints and stores what came of each: reports on success, <c>failure.json</c> and a logged error
+/// otherwise. One bad checkpoint never stops the others.
+/// </summary>
+public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<EvaluatorOptions> options, ILogger<EvaluationRunner> logger)
+{
+    private readonly EvaluatorOptions settings = options.Value;
+
+    /// <summary>
+    /// Watches a run and evaluates each checkpoint as it is announced; returns once the run is complete and every
+    /// announced checkpoint has a result: 0 when the final checkpoint was evaluated, 1 when it could not be.
+    /// </summary>
+    public async Task<int> WatchAsync(RunDirectory run, CancellationToken cancellationToken)
+    {
+        logger.LogInformation("Watching {Run} for checkpoints", run.Path);
+        await foreach (var announcement in RunWatcher.WatchAsync(run, settings.PollInterval, cancellationToken))
+            await EvaluateInRunAsync(run, announcement.Step, announcement.Path, cancellationToken);
+
+        var final = run.ReadAnnouncements().LastOrDefault();
+        if (final is null)
+        {
+            logger.LogWarning("{Run} completed without announcing a checkpoint", run.Path);
+            return 0;
+        }
+        var succeeded = EvaluationStore.Read(run, final.Step)?.Succeeded == true;
+        logger.LogInformation("{Run} is complete; final checkpoint (step {Step}) {Outcome}", run.Path, final.Step, succeeded ? "evaluated" : "failed");
+        return succeeded ? 0 : 1;
+    }
+
+    /// <summary>Evaluates the given checkpoint directories one by one; 0 when all were evaluated, 1 when any failed.</summary>
+    public async Task<int> EvaluateCheckpointsAsync(IEnumerable<string> checkpointDirectories, CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        foreach (var directory in checkpointDirectories.Select(Path.GetFullPath))
+        {
+            var stored = await EvaluateCheckpointAsync(directory, cancellationToken);
+            if (!stored.Succeeded) failures++;
+        }
+        return failures == 0 ? 0 : 1;
+    }
+
+    private Task<StoredEvaluation> EvaluateCheckpointAsync(string checkpoint, CancellationToken cancellationToken)
+    {
+        // A trainer checkpoint lives at <run>/checkpoints/step-NNNNNN: its reports then go into the run directory.
+        var candidateRun = Path.GetDirectoryName(Path.GetDirectoryName(checkpoint));
+        if (candidateRun is not null && File.Exists(Path.Combine(candidateRun, "run.json")) && StepOf(checkpoint) is { } step)
+            return EvaluateInRunAsync(new RunDirectory(candidateRun), step, checkpoint, cancellationToken);
+
+        var name = Path.GetFileName(checkpoint);
+        var output = Path.Combine(settings.OutputDirectory ?? Path.Combine(Directory.GetCurrentDirectory(), "evaluations"), name);
+        return EvaluateAndStoreAsync(name, StepOf(checkpoint) ?? 0, checkpoint, output, run: null, cancellationToken);
+    }
+
+    private Task<StoredEvaluation> EvaluateInRunAsync(RunDirectory run, int step, string checkpoint, CancellationToken cancellationToken) =>
+        EvaluateAndStoreAsync(EvaluationStore.RunIdOf(run), step, checkpoint, run.EvaluationPath(step), run, cancellationToken);
+
+    private async Task<StoredEvaluation> EvaluateAndStoreAsync(
+        string runId, int step, string checkpoint, string output, RunDirectory? run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var target = new EvaluationTarget(runId, step, checkpoint, ConstraintOf(run));
+            var evaluation = await evaluator.EvaluateAsync(target, cancellationToken);
+            EvaluationReportWriter.Write(output, evaluation, run?.ReadMetrics() ?? []);
+            logger.LogInformation(
+                "{Run} step {Step}: accuracy {Accuracy:P1}, pass@1 {PassAt1:P1}, CSR {Csr:P1} at d = {Threshold}, mean KL {Kl:0.###}; reports in {Output}",
+                runId, step, evaluation.Metrics.GreedyAccuracy, evaluation.Metrics.SampledPassAt1, evaluation.Metrics.SatisfactionRate,
+                target.Constraint.Threshold, evaluation.Metrics.CostMean, output);
+            return new StoredEvaluation(runId, step, evaluation, null);
+        }
+        // Anything one checkpoint throws (missing or torn files, a tensor shape that does not match its config, the
+        // teacher rejecting its tokens) is that checkpoint's failure; cancellation is the only thing that stops the rest.
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            logger.LogError("{Run} step {Step}: checkpoint {Checkpoint} could not be evaluated: {Error}", runId, step, checkpoint, error.Message);
+            var failure = new EvaluationFailure(runId, step, checkpoint, error.Message, DateTimeOffset.UtcNow);
+            EvaluationStore.WriteFailure(output, failure);
+            return new StoredEvaluation(runId, step, null, failure);
+        }
+    }
+
+    /// <summary>The run's constraint from its manifest, each part overridable by a flag; without a run, <c>--threshold</c> is required.</summary>
+    private ConstraintSettings ConstraintOf(RunDirectory? run)
+    {
+        var manifest = run?.ReadManifest();
+        var threshold = settings.Threshold ?? manifest?.Threshold
+                        ?? throw new InvalidDataException("no threshold: pass --threshold for a checkpoint outside a run directory.");
+        return new ConstraintSettings(
+            manifest?.Objective ?? "unknown",
+            threshold,
+            settings.Estimator ?? (manifest is null ? CostEstimator.K1 : ParseEnum<CostEstimator>(manifest.CostEstimator, "costEstimator", run!)),
+            settings.Aggregation ?? (manifest is null ? CostAggregation.Sum : ParseEnum<CostAggregation>(manifest.CostAggregation, "costAggregation", run!)));
+    }
+
+    /// <summary>Reads "top-k-exact", "TopKExact" or "top_k_exact" alike: the manifest is written by another program.</summary>
+    private static TEnum ParseEnum<TEnum>(string text, string field, RunDirectory run) where TEnum : struct, Enum =>
+        Enum.TryParse<TEnum>(text.Replace("-", "").Replace("_", ""), ignoreCase: true, out var value)
+            ? value
+            : throw new InvalidDataException($"{run.ManifestPath}: unknown {field} '{text}'.");
+
+    private static int? StepOf(string checkpoint) =>
+        Path.GetFileName(checkpoint) is { } name && name.StartsWith("step-", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), out var step)
+            ? step
+            : null;
+}

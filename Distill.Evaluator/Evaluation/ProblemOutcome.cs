@@ -1,0 +1,7 @@
+namespace Distill.Evaluator.Evaluation;
+
+/// <summary>One sampled completion: whether its answer is right, its length and its sequence cost C to the teacher.</summary>
+public sealed record SampledCompletion(bool IsCorrect, int ResponseTokens, double SequenceCost);
+
+/// <summary>One held-out problem: the greedy completion's correctness and length, and the n sampled completions.</summary>
+public sealed record ProblemOutcome(bool GreedyIsCorrect, int GreedyResponseTokens, IReadOnlyList<SampledCompletion> Samples);

@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Text;
+using Distill.Evaluator.Evaluation;
+
+namespace Distill.Evaluator.Reports;
+
+/// <summary>The human-readable <c>summary.md</c> of one checkpoint's evaluation.</summary>
+public static class MarkdownSummary
+{
+    public static string Render(CheckpointEvaluation evaluation)
+    {
+        var (constraint, heldOut, metrics) = (evaluation.Constraint, evaluation.HeldOut, evaluation.Metrics);
+        var text = new StringBuilder();
+        text.AppendLine(Invariant($"# {evaluation.RunId}, step {evaluation.Step}"));
+        text.AppendLine();
+        text.AppendLine(Invariant($"Objective `{constraint.Objective}`, threshold d = {constraint.Threshold:0.###} ({Format.Name(constraint.Estimator)}, {Format.Name(constraint.Aggregation)}). "));
+        text.AppendLine(Invariant($"Held-out set `{heldOut.Dataset}`: {heldOut.Problems} problems, {heldOut.SamplesPerProblem} samples each at temperature {heldOut.Temperature:0.##}, at most {heldOut.MaxNewTokens} new tokens, seed {heldOut.Seed}."));
+        text.AppendLine();
+        text.AppendLine("| metric | value |");
+        text.AppendLine("| --- | --- |");
+        text.AppendLine(Invariant($"| accuracy, greedy | {Format.Percent(metrics.GreedyAccuracy)} |"));
+        text.AppendLine(Invariant($"| pass@1, sampled | {Format.Percent(metrics.SampledPassAt1)} |"));
+        text.AppendLine(Invariant($"| teacher accuracy, greedy | {(metrics.TeacherAccuracy is { } teacher ? Format.Percent(teacher) : "not measured")} |"));
+        text.AppendLine(Invariant($"| constraint satisfaction rate at d | {Format.Percent(metrics.SatisfactionRate)} |"));
+        text.AppendLine(Invariant($"| sequence KL: mean / p50 / p90 / max | {metrics.CostMean:0.###} / {metrics.CostP50:0.###} / {metrics.CostP90:0.###} / {metrics.CostMax:0.###} |"));
+        text.AppendLine(Invariant($"| response length, mean tokens | {metrics.MeanResponseTokens:0.#} |"));
+        text.AppendLine(Invariant($"| tokens generated | {metrics.GeneratedTokens} |"));
+        text.AppendLine();
+        text.AppendLine("Constraint satisfaction rate over thresholds:");
+        text.AppendLine();
+        text.AppendLine("| d | CSR |");
+        text.AppendLine("| --- | --- |");
+        foreach (var point in metrics.SatisfactionSweep)
+            text.AppendLine(Invariant($"| {point.Threshold:0.###}{(point.Threshold == constraint.Threshold ? " (run)" : "")} | {Format.Percent(point.Rate)} |"));
+        text.AppendLine();
+        text.AppendLine(Invariant($"Checkpoint `{evaluation.CheckpointPath}`, evaluated {evaluation.EvaluatedAt:u} in {evaluation.Seconds:0.#} s."));
+        return text.ToString();
+    }
+
+    private static string Invariant(FormattableString text) => Format.Invariant(text);
+}
+
+/// <summary>How reports write numbers and names, the same in Markdown, the console and plots.</summary>
+internal static class Format
+{
+    public static string Percent(double share) => (100 * share).ToString("0.0", CultureInfo.InvariantCulture) + " %";
+
+    public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The kebab-case name the JSON uses ("top-k-exact"), so reports and files name an option alike.</summary>
+    public static string Name<TEnum>(TEnum value) where TEnum : struct, Enum =>
+        System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
+}

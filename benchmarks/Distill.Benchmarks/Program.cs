@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using Distill.Core.Generation;
+using Distill.Core.Modeling;
+using Distill.Core.Scoring;
+using TorchSharp;
+
+// Usage: dotnet run -c Release --project benchmarks/Distill.Benchmarks -- [iterations=3] [device=cpu] [torch threads]
+// Random-initialised models of the project's default sizes; prints one markdown table row per measurement.
+int iterations = args.Length > 0 ? int.Parse(args[0]) : 3;
+var device = Distill.Core.Torch.TorchDevice.Resolve(args.Length > 1 ? args[1] : "cpu");
+// On a machine shared with other jobs, libtorch's spinning worker threads can cost more than they bring.
+if (args.Length > 2)
+    torch.set_num_threads(int.Parse(args[2]));
+const int batchSize = 8, promptLength = 32, completionLength = 64;
+
+var teacher = new LlamaConfig
+{
+    ModelType = LlamaConfig.Llama, VocabSize = 64, HiddenSize = 256, IntermediateSize = 768, NumHiddenLayers = 4,
+    NumAttentionHeads = 8, NumKeyValueHeads = 4, HeadDim = 32, MaxPositionEmbeddings = 256,
+};
+var student = teacher with { HiddenSize = 128, IntermediateSize = 384, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2 };
+
+Console.WriteLine($"device {device.type}, torch threads {torch.get_num_threads()}, batch {batchSize}, prompt {promptLength}, " +
+    $"completion {completionLength}, {iterations} timed iterations after 1 warm-up");
+Console.WriteLine("| model | measurement | tokens/s | ms per batch |");
+Console.WriteLine("|---|---|---:|---:|");
+foreach (var (name, config) in new[] { ("teacher", teacher), ("student", student) })
+{
+    torch.manual_seed(0);
+    using var model = new LlamaForCausalLM(config, device);
+    model.eval();
+    var random = new Random(0);
+    var prompts = Enumerable.Range(0, batchSize).Select(_ => Enumerable.Range(0, promptLength).Select(_ => random.Next(config.VocabSize)).ToArray()).ToArray();
+    var items = prompts.Select(prompt => new ScoringItem(prompt, Enumerable.Range(0, completionLength).Select(_ => random.Next(config.VocabSize)).ToArray())).ToArray();
+    var scorer = new ModelScorer(model);
+    var generator = new CompletionGenerator(model);
+    var sampling = new SamplingOptions { MaxNewTokens = completionLength, Temperature = 1, Seed = 1 };
+
+    Measure(name, "scoring (completion tokens)", () => scorer.ScoreAsync(items, topK: 0).GetAwaiter().GetResult());
+    Measure(name, "scoring with top-8", () => scorer.ScoreAsync(items, topK: 8).GetAwaiter().GetResult());
+    Measure(name, "generation, KV cache", () => generator.Generate(prompts, padTokenId: 0, sampling));
+    Measure(name, "generation, no cache", () => generator.Generate(prompts, padTokenId: 0, sampling with { UseKvCache = false }));
+}
+
+void Measure(string model, string measurement, Action run)
+{
+    run();
+    var stopwatch = Stopwatch.StartNew();
+    for (int i = 0; i < iterations; i++)
+        run();
+    double seconds = stopwatch.Elapsed.TotalSeconds / iterations;
+    Console.WriteLine($"| {model} | {measurement} | {batchSize * completionLength / seconds:N0} | {seconds * 1000:N1} |");
+}

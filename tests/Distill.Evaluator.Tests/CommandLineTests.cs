@@ -1,0 +1,90 @@
+using Distill.Evaluator.Cli;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Distill.Evaluator.Tests;
+
+public class CommandLineTests
+{
+    /// <summary>Parses <paramref name="args"/>: the command that ran and its input, or the parse errors in place of its name.</summary>
+    private static async Task<(string Command, CommandInput Input, int ExitCode)> ParseAsync(params string[] args)
+    {
+        (string, CommandInput)? ran = null;
+        Func<CommandInput, CancellationToken, Task<int>> Record(string name) => (input, _) =>
+        {
+            ran = (name, input);
+            return Task.FromResult(0);
+        };
+        var root = new EvaluatorCommandLine().Create(Record("serve"), Record("evaluate"), Record("watch"), Record("compare"));
+        var parse = root.Parse(args);
+        var error = new StringWriter();
+        var exitCode = await parse.InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = TextWriter.Null, Error = error });
+        return ran is { } r ? (r.Item1, r.Item2, exitCode) : (parse.Errors.Count > 0 ? string.Join("; ", parse.Errors.Select(e => e.Message)) : error.ToString(), new CommandInput(new Dictionary<string, string?>(), []), exitCode);
+    }
+
+    private static EvaluatorOptions Bind(CommandInput input)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(input.Configuration);
+        builder.AddEvaluator();
+        using var host = builder.Build();
+        return host.Services.GetRequiredService<IOptions<EvaluatorOptions>>().Value;
+    }
+
+    [Fact]
+    public async Task EvaluateFlagsBecomeOptions()
+    {
+        var (command, input, exitCode) = await ParseAsync("evaluate", "--checkpoint", "a", "b", "--teacher", "http://teacher:5000",
+            "--samples", "8", "--temperature", "0.7", "--cost-estimator", "top-k-exact", "--cost-aggregation", "mean", "--sweep", "0.5", "1", "2",
+            "--threshold", "1.5");
+
+        Assert.True(command == "evaluate", command);
+        Assert.Equal(0, exitCode);
+        Assert.Equal("http://teacher:5000/", input.Configuration["TeacherClient:BaseAddress"]);
+        var options = Bind(input);
+        Assert.Equal(["a", "b"], options.Checkpoints);
+        Assert.Equal(8, options.SamplesPerProblem);
+        Assert.Equal(0.7, options.Temperature);
+        Assert.Equal(Distill.Core.Divergence.CostEstimator.TopKExact, options.Estimator);
+        Assert.Equal(Distill.Core.Divergence.CostAggregation.Mean, options.Aggregation);
+        Assert.Equal([0.5, 1, 2], options.SweepThresholds);
+        Assert.Equal(1.5, options.Threshold);
+        Assert.Equal(64, options.Problems);
+    }
+
+    [Fact]
+    public async Task CompareTakesRunDirectoriesAndNoArgumentsMeansServe()
+    {
+        var (compare, compareInput, _) = await ParseAsync("compare", "runs/a", "runs/b", "--out", "report");
+        var (serve, serveInput, _) = await ParseAsync("--runs-root", "runs");
+
+        Assert.Equal("compare", compare);
+        Assert.Equal(["runs/a", "runs/b"], compareInput.RunDirectories);
+        Assert.Equal("report", compareInput.Configuration["Evaluator:OutputDirectory"]);
+        Assert.Equal("serve", serve);
+        Assert.Equal("runs", serveInput.Configuration["Evaluator:RunsRoot"]);
+    }
+
+    [Fact]
+    public async Task WatchWithoutARunDirectoryAndAnUnknownEstimatorAreParseErrors()
+    {
+        var (watch, _, watchExit) = await ParseAsync("watch");
+        var (evaluate, _, estimatorExit) = await ParseAsync("evaluate", "--checkpoint", "a", "--cost-estimator", "k2");
+
+        Assert.Equal(("watch needs --run-dir.", 1), (watch, watchExit));
+        Assert.Equal(("'k2' is not one of k1, k3, top-k-exact.", 1), (evaluate, estimatorExit));
+    }
+
+    [Fact]
+    public async Task InvalidValuesFailAtStartWithTheFlagNamed()
+    {
+        var (_, input, _) = await ParseAsync("evaluate", "--checkpoint", "a", "--samples", "0", "--temperature", "-1", "--data", "/no/such/file.jsonl");
+
+        var error = Assert.Throws<OptionsValidationException>(() => Bind(input));
+        Assert.Contains("--samples must be at least 1 (got 0).", error.Failures);
+        Assert.Contains("--temperature must be a positive number (got -1).", error.Failures);
+        Assert.Contains("--data must be an existing file (got /no/such/file.jsonl).", error.Failures);
+    }
+}

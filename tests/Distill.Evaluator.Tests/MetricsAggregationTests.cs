@@ -1,0 +1,76 @@
+using Distill.Evaluator.Evaluation;
+
+namespace Distill.Evaluator.Tests;
+
+public class MetricsAggregationTests
+{
+    // Four problems, two samples each; answers and sequence costs chosen by hand.
+    private static readonly ProblemOutcome[] Problems =
+    [
+        new(GreedyIsCorrect: true, GreedyResponseTokens: 10, [new(true, 12, 0.5), new(true, 8, 1.0)]),
+        new(GreedyIsCorrect: true, GreedyResponseTokens: 20, [new(true, 20, 1.5), new(false, 30, 4.0)]),
+        new(GreedyIsCorrect: false, GreedyResponseTokens: 30, [new(false, 10, -0.5), new(false, 10, 2.0)]),
+        new(GreedyIsCorrect: true, GreedyResponseTokens: 40, [new(false, 40, 3.0), new(true, 30, 0.0)]),
+    ];
+
+    [Fact]
+    public void AccuracyIsGreedyAndPassAt1IsTheMeanShareOfCorrectSamples()
+    {
+        var metrics = MetricsAggregation.Summarize(Problems, threshold: 1.0, [], teacherAccuracy: 0.875);
+
+        Assert.Equal(0.75, metrics.GreedyAccuracy);
+        // Per problem 2/2, 1/2, 0/2, 1/2 → mean 0.5.
+        Assert.Equal(0.5, metrics.SampledPassAt1);
+        Assert.Equal(0.875, metrics.TeacherAccuracy);
+    }
+
+    [Fact]
+    public void CostStatisticsAreOverTheSampledCompletions()
+    {
+        var metrics = MetricsAggregation.Summarize(Problems, threshold: 1.0, [], teacherAccuracy: null);
+
+        // Costs: 0.5, 1.0, 1.5, 4.0, −0.5, 2.0, 3.0, 0.0 → sum 11.5, sorted −0.5 0 0.5 1 1.5 2 3 4.
+        Assert.Equal(11.5 / 8, metrics.CostMean, 12);
+        Assert.Equal(1.25, metrics.CostP50, 12);
+        Assert.Equal(3.0 + 0.3 * 1.0, metrics.CostP90, 12);
+        Assert.Equal(4.0, metrics.CostMax);
+        Assert.Null(metrics.TeacherAccuracy);
+        Assert.Equal(160 / 8.0, metrics.MeanResponseTokens);
+        Assert.Equal(160 + 100, metrics.GeneratedTokens);
+    }
+
+    [Theory]
+    [InlineData(-1.0, 0.0)]
+    [InlineData(0.0, 2 / 8.0)]
+    [InlineData(1.0, 4 / 8.0)]
+    [InlineData(2.0, 6 / 8.0)]
+    [InlineData(3.5, 7 / 8.0)]
+    [InlineData(4.0, 1.0)]
+    public void SatisfactionRateCountsCostsAtMostTheThreshold(double threshold, double expected)
+    {
+        var metrics = MetricsAggregation.Summarize(Problems, threshold, [], teacherAccuracy: null);
+
+        Assert.Equal(expected, metrics.SatisfactionRate, 12);
+    }
+
+    [Fact]
+    public void TheSweepIsSortedAndIncludesTheRunsThreshold()
+    {
+        var metrics = MetricsAggregation.Summarize(Problems, threshold: 1.0, [4.0, 0.0, 2.0, 1.0], teacherAccuracy: null);
+
+        Assert.Equal([0.0, 1.0, 2.0, 4.0], metrics.SatisfactionSweep.Select(point => point.Threshold));
+        Assert.Equal([2 / 8.0, 4 / 8.0, 6 / 8.0, 1.0], metrics.SatisfactionSweep.Select(point => point.Rate));
+    }
+
+    [Fact]
+    public void TheDefaultSweepSpansMultiplesOfTheThreshold()
+    {
+        var sweep = new EvaluatorOptions().SweepFor(2.0);
+
+        Assert.Equal([0.25, 0.5, 1, 2, 4, 8, 16], sweep);
+    }
+
+    [Fact]
+    public void NoProblemsIsAnError() =>
+        Assert.Throws<ArgumentException>(() => MetricsAggregation.Summarize([], 1.0, [], null));
+}

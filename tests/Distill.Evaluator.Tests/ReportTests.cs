@@ -1,0 +1,81 @@
+using System.Buffers.Binary;
+using Distill.Evaluator.Evaluation;
+using Distill.Evaluator.Reports;
+using Distill.Evaluator.Runs;
+
+namespace Distill.Evaluator.Tests;
+
+public class ReportTests
+{
+    private static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
+    /// <summary>A PNG: the signature, then an IHDR chunk whose first fields are width and height, big-endian.</summary>
+    private static void AssertPng(string path, int width, int height)
+    {
+        var bytes = File.ReadAllBytes(path);
+        Assert.True(bytes.Length > 10_000, $"{path} has only {bytes.Length} bytes");
+        Assert.Equal(PngSignature, bytes[..8]);
+        Assert.Equal("IHDR"u8.ToArray(), bytes[12..16]);
+        Assert.Equal(width, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16, 4)));
+        Assert.Equal(height, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20, 4)));
+    }
+
+    [Fact]
+    public void TrainingCurvesAreAPng()
+    {
+        using var directory = new TemporaryDirectory();
+        var path = directory.Combine("curves.png");
+
+        EvaluationPlots.SaveTrainingCurves(path, [.. Enumerable.Range(1, 20).Select(step => TestRuns.StepMetrics(step, lambda: 0.01 * step))], threshold: 2.0);
+
+        AssertPng(path, EvaluationPlots.Width, EvaluationPlots.Height);
+    }
+
+    [Fact]
+    public void KlDistributionIsAPngEvenForOneRepeatedValue()
+    {
+        using var directory = new TemporaryDirectory();
+
+        EvaluationPlots.SaveCostDistribution(directory.Combine("spread.png"), [0.1, 0.5, 0.7, 1.2, 2.5, 3.0, -0.2], threshold: 1.0, "spread");
+        EvaluationPlots.SaveCostDistribution(directory.Combine("single.png"), [1.0, 1.0, 1.0], threshold: 1.0, "single");
+
+        AssertPng(directory.Combine("spread.png"), EvaluationPlots.Width, EvaluationPlots.Height);
+        AssertPng(directory.Combine("single.png"), EvaluationPlots.Width, EvaluationPlots.Height);
+    }
+
+    [Fact]
+    public void ParetoIsAPng()
+    {
+        using var directory = new TemporaryDirectory();
+        var path = directory.Combine("pareto.png");
+
+        EvaluationPlots.SavePareto(path, [new("a", "cmdp", 0.6, 0.95, 1.2), new("b", "reward-only", 0.7, 0.4, 6.0), new("c", "cmdp", 0.55, 0.99, 0.8)]);
+
+        AssertPng(path, EvaluationPlots.Width, EvaluationPlots.Height);
+    }
+
+    [Fact]
+    public void ReportsOfACheckpointInARunAreWrittenTogether()
+    {
+        using var directory = new TemporaryDirectory();
+        var run = TestRuns.CreateRun(directory.Combine("run-a"), "run-a");
+        foreach (var step in new[] { 10, 20, 30 })
+            Distill.Core.Runs.RunDirectory.AppendJsonLine(run.MetricsPath, TestRuns.StepMetrics(step));
+
+        TestRuns.StoreEvaluation(run, TestRuns.Evaluation("run-a", 20, accuracy: 0.5, satisfaction: 0.75, costMean: 1.5));
+
+        var folder = run.EvaluationPath(20);
+        AssertPng(Path.Combine(folder, EvaluationReportWriter.CostDistributionFileName), EvaluationPlots.Width, EvaluationPlots.Height);
+        AssertPng(Path.Combine(folder, EvaluationReportWriter.TrainingCurvesFileName), EvaluationPlots.Width, EvaluationPlots.Height);
+        var summary = File.ReadAllText(Path.Combine(folder, EvaluationReportWriter.SummaryFileName));
+        Assert.Contains("| accuracy, greedy | 50.0 % |", summary);
+        Assert.Contains("| constraint satisfaction rate at d | 75.0 % |", summary);
+        Assert.Contains("(top-k-exact, sum)", summary);
+        var json = File.ReadAllText(Path.Combine(folder, EvaluationStore.EvaluationFileName));
+        Assert.Contains("\"estimator\": \"top-k-exact\"", json);
+        var stored = Assert.Single(EvaluationStore.ReadAll(run));
+        Assert.Equal(20, stored.Step);
+        Assert.Equal(0.75, stored.Evaluation!.Metrics.SatisfactionRate);
+        Assert.Equal(8, stored.Evaluation.SequenceCosts.Count);
+    }
+}

@@ -1,0 +1,166 @@
+extern alias teacherservice;
+
+using System.Net;
+using Distill.Core.Divergence;
+using Distill.Core.Modeling;
+using Distill.Core.Runs;
+using Distill.Core.Scoring;
+using Distill.Core.Tokenization;
+using Distill.Evaluator.Evaluation;
+using Distill.Evaluator.Runs;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using TorchSharp;
+using teacherservice::Distill.TeacherService.Backends;
+
+namespace Distill.Evaluator.Tests;
+
+/// <summary>
+/// The real teacher service on a Kestrel socket at 127.0.0.1, scoring with a real checkpoint through its backend
+/// extension point: the project's ModelScorer over the model that ModelCheckpoint loads. (The service's own torch backend
+/// is not in main yet; once it is, this backend gives way to <c>Teacher:Backend=torch</c>.)
+/// </summary>
+public sealed class TeacherServiceHost(string checkpointDirectory) : WebApplicationFactory<teacherservice::Program>
+{
+    private sealed class CheckpointTeacherBackend(string directory) : ITeacherBackend
+    {
+        public Task<LoadedTeacher> LoadAsync(CancellationToken cancellationToken)
+        {
+            var tokenizer = TokenizerLoader.Load(directory);
+            var (config, model) = ModelCheckpoint.Load(directory, torch.CPU);
+            model.eval();
+            var info = LoadedTeacher.Describe("checkpoint", Path.GetFileName(directory), "test-weights", tokenizer.Fingerprint,
+                config.VocabSize, config.MaxPositionEmbeddings, maxTopK: 8);
+            return Task.FromResult(new LoadedTeacher(new ModelScorer(model), info, model));
+        }
+    }
+
+    public Uri Address => new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    public static async Task<TeacherServiceHost> StartAsync(string checkpointDirectory)
+    {
+        var host = new TeacherServiceHost(checkpointDirectory);
+        host.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        host.StartServer();
+        using var http = new HttpClient { BaseAddress = host.Address };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await (await http.GetAsync("/health")).Content.ReadAsStringAsync() != "Healthy")
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The teacher service did not become ready.");
+            await Task.Delay(50);
+        }
+        return host;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Teacher:Torch:CheckpointDirectory", checkpointDirectory);
+        builder.ConfigureTestServices(services => services.AddSingleton<ITeacherBackend>(new CheckpointTeacherBackend(checkpointDirectory)));
+    }
+}
+
+/// <summary>
+/// Watch mode end to end on real files and real (tiny, random) models: checkpoints written with the project's
+/// checkpoint writer, scored by the real teacher service, one of them corrupt.
+/// </summary>
+public sealed class WatchWithRealModelsTests : IDisposable
+{
+    private const double Threshold = 5.0;
+    private readonly TemporaryDirectory directory = new();
+
+    public void Dispose() => directory.Dispose();
+
+    private static LlamaConfig TinyConfig() => new()
+    {
+        ModelType = LlamaConfig.Llama,
+        VocabSize = CharTokenizer.Default.VocabularySize,
+        HiddenSize = 32,
+        IntermediateSize = 64,
+        NumHiddenLayers = 1,
+        NumAttentionHeads = 4,
+        NumKeyValueHeads = 2,
+        HeadDim = 8,
+        MaxPositionEmbeddings = 512,
+        EosTokenIds = [CharTokenizer.EosId],
+        TorchDtype = "float32",
+        InitializerRange = 0.3,
+    };
+
+    private static void SaveCheckpoint(string path, long seed)
+    {
+        torch.manual_seed(seed);
+        using var model = new LlamaForCausalLM(TinyConfig());
+        ModelCheckpoint.Save(path, model, model.Config, CharTokenizer.Default.ToFiles());
+    }
+
+    [Fact]
+    public async Task EvaluatesCheckpointsAnnouncedAfterItStartedAndRecordsTheCorruptOneAsAFailure()
+    {
+        var teacherCheckpoint = directory.Combine("teacher");
+        SaveCheckpoint(teacherCheckpoint, seed: 1);
+        await using var teacher = await TeacherServiceHost.StartAsync(teacherCheckpoint);
+
+        var run = TestRuns.CreateRun(directory.Combine("run"), "tiny-run", threshold: Threshold);
+        SaveCheckpoint(run.CheckpointPath(10), seed: 2);
+        SaveCheckpoint(run.CheckpointPath(20), seed: 3);
+        var weights = Path.Combine(run.CheckpointPath(20), ModelCheckpoint.WeightsFileName);
+        File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..200]);
+        // Step 30 is the teacher itself: its log-probs equal the teacher's, so every k1 cost is 0 (up to float rounding).
+        SaveCheckpoint(run.CheckpointPath(30), seed: 1);
+        Announce(run, 10);
+        Announce(run, 20);
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["TeacherClient:BaseAddress"] = teacher.Address.ToString(),
+            ["Evaluator:TeacherCheckpoint"] = teacherCheckpoint,
+            ["Evaluator:Device"] = "cpu",
+            ["Evaluator:Problems"] = "3",
+            ["Evaluator:SamplesPerProblem"] = "2",
+            ["Evaluator:MaxNewTokens"] = "12",
+            ["Evaluator:PollInterval"] = "00:00:00.050",
+        });
+        builder.AddServiceDefaults();
+        builder.AddEvaluator();
+        using var host = builder.Build();
+        await host.StartAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var watching = host.Services.GetRequiredService<EvaluationRunner>().WatchAsync(run, timeout.Token);
+
+        while (!EvaluationStore.HasResult(run, 20) && !watching.IsCompleted)
+            await Task.Delay(50, timeout.Token);
+        Assert.False(watching.IsCompleted, "the watcher stopped before the run completed");
+        Announce(run, 30);
+        RunDirectory.WriteJsonAtomically(run.CompletedPath, new { steps = 30 });
+        var exitCode = await watching;
+        await host.StopAsync();
+
+        Assert.Equal(0, exitCode);
+        var stored = EvaluationStore.ReadAll(run);
+        Assert.Equal([10, 20, 30], stored.Select(s => s.Step));
+        Assert.Contains(ModelCheckpoint.WeightsFileName, stored[1].Failure!.Error);
+
+        var student = stored[0].Evaluation!;
+        Assert.Equal(6, student.SequenceCosts.Count);
+        Assert.Equal(ConstraintSatisfactionRate.At(student.SequenceCosts.ToArray(), Threshold), student.Metrics.SatisfactionRate);
+        Assert.Equal(CostEstimator.K1, student.Constraint.Estimator);
+        Assert.NotNull(student.Metrics.TeacherAccuracy);
+        Assert.InRange(student.Metrics.MeanResponseTokens, 1, 12);
+
+        var teacherAsStudent = stored[2].Evaluation!;
+        Assert.All(teacherAsStudent.SequenceCosts, cost => Assert.InRange(cost, -1e-3, 1e-3));
+        Assert.Equal(1.0, teacherAsStudent.Metrics.SatisfactionRate);
+        Assert.Equal(teacherAsStudent.Metrics.TeacherAccuracy, teacherAsStudent.Metrics.GreedyAccuracy);
+        Assert.True(File.Exists(Path.Combine(run.EvaluationPath(30), Reports.EvaluationReportWriter.CostDistributionFileName)));
+    }
+
+    private static void Announce(RunDirectory run, int step) =>
+        RunDirectory.AppendJsonLine(run.AnnouncementsPath, new CheckpointAnnouncement(step, $"checkpoints/step-{step:D6}", DateTimeOffset.UtcNow));
+}
