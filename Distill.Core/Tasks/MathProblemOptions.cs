@@ -19,16 +19,16 @@ public sealed record MathProblemOptions
 {
     public int MinSteps { get; init; } = 2;
 
-    public int MaxSteps { get; init; } = 3;
+    public int MaxSteps { get; init; } = 2;
 
     /// <summary>Largest number a question states (start amount and each step's operand); at least 2.</summary>
-    public int MaxOperand { get; init; } = 20;
+    public int MaxOperand { get; init; } = 9;
 
     /// <summary>Largest running total allowed at any step; totals never go below zero.</summary>
-    public int MaxResult { get; init; } = 199;
+    public int MaxResult { get; init; } = 30;
 
     public IReadOnlyList<ArithmeticOperation> Operations { get; init; } =
-        [ArithmeticOperation.Add, ArithmeticOperation.Subtract, ArithmeticOperation.Multiply];
+        [ArithmeticOperation.Add, ArithmeticOperation.Subtract];
 
     public void Validate()
     {
