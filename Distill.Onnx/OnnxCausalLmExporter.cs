@@ -1,5 +1,7 @@
 using Distill.Core.Modeling;
+using Distill.Core.Safetensors;
 using Distill.Onnx.Protos;
+using Google.Protobuf;
 using TorchSharp;
 using static Distill.Onnx.OnnxGraphBuilder;
 using DataType = Distill.Onnx.Protos.TensorProto.Types.DataType;
@@ -71,7 +73,7 @@ public static class OnnxCausalLmExporter
             Graph = new GraphWriter(config, stateDict).Build(),
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
-        WriteAtomically(model, outputPath);
+        AtomicWrite.WriteFile(outputPath, stream => model.WriteTo(stream));
     }
 
     /// <summary>Every tensor the model reads, by Hugging Face name, with its shape.</summary>
@@ -131,42 +133,11 @@ public static class OnnxCausalLmExporter
         }
 
         var expectedNames = expected.Select(t => t.Name).ToHashSet();
-        var unexpected = stateDict.Keys.Where(name => !expectedNames.Contains(name) && !IsIgnorable(config, name)).Order().ToList();
+        var unexpected = stateDict.Keys.Where(name => !expectedNames.Contains(name) && !ModelCheckpoint.IsIgnoredOnLoad(name, config)).Order().ToList();
         if (unexpected.Count > 0)
             throw new ArgumentException($"state dict has tensors the model does not use: {string.Join(", ", unexpected)} " +
                 "(does config.json match the checkpoint?).", nameof(stateDict));
         return totalBytes;
-    }
-
-    /// <summary>
-    /// Tensors Hugging Face also ignores on load: rotary caches that older checkpoints saved, and a saved lm_head
-    /// that tie_word_embeddings replaces with the embedding.
-    /// </summary>
-    private static bool IsIgnorable(LlamaConfig config, string name) =>
-        name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) || (config.TieWordEmbeddings && name == "lm_head.weight");
-
-    private static void WriteAtomically(ModelProto model, string outputPath)
-    {
-        var fullPath = Path.GetFullPath(outputPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
-        var temporaryPath = $"{fullPath}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            using (var stream = new FileStream(temporaryPath, FileMode.CreateNew, FileAccess.Write))
-            {
-                using (var output = new Google.Protobuf.CodedOutputStream(stream, leaveOpen: true))
-                {
-                    model.WriteTo(output);
-                }
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporaryPath, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporaryPath);
-            throw;
-        }
     }
 
     /// <summary>Lays out the forward pass, one Hugging Face module at a time.</summary>

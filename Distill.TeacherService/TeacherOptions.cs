@@ -5,8 +5,26 @@ public sealed class TeacherOptions
 {
     public const string SectionName = "Teacher";
 
-    /// <summary><c>torch</c> (a checkpoint directory) or <c>openai</c> (a remote OpenAI-compatible server).</summary>
+    /// <summary>
+    /// <c>torch</c> (TorchSharp over a checkpoint directory), <c>onnx</c> (ONNX Runtime over the same directory) or
+    /// <c>openai</c> (a remote OpenAI-compatible server).
+    /// </summary>
     public string Backend { get; set; } = TeacherBackends.Torch;
+
+    /// <summary>
+    /// The torch and onnx backends' checkpoint directory: <c>config.json</c>, <c>model.safetensors</c> (or shards and
+    /// their index) and the tokenizer; the onnx backend adds <c>model.onnx</c> when it is missing.
+    /// </summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>
+    /// <c>auto</c>, <c>cpu</c> or <c>cuda</c>. The onnx backend takes <c>auto</c> as <c>cpu</c>: its CUDA execution
+    /// provider needs the Microsoft.ML.OnnxRuntime.Gpu package, so it runs on CUDA only when asked to.
+    /// </summary>
+    public string Device { get; set; } = "auto";
+
+    /// <summary>The model id the torch and onnx backends report; the checkpoint directory's name when not set.</summary>
+    public string? ModelId { get; set; }
 
     public TorchBackendOptions Torch { get; set; } = new();
 
@@ -22,24 +40,18 @@ public sealed class TeacherOptions
 public static class TeacherBackends
 {
     public const string Torch = "torch";
+    public const string Onnx = "onnx";
     public const string OpenAI = "openai";
 
-    public static readonly string[] All = [Torch, OpenAI];
+    public static readonly string[] All = [Torch, Onnx, OpenAI];
 }
 
 public sealed class TorchBackendOptions
 {
-    /// <summary>A checkpoint directory: config, weights and tokenizer files side by side.</summary>
-    public string? CheckpointDirectory { get; set; }
-
-    /// <summary><c>auto</c>, <c>cpu</c> or <c>cuda</c>.</summary>
-    public string Device { get; set; } = "auto";
+    public static readonly string[] DTypes = ["float32", "bfloat16", "float16"];
 
     /// <summary><c>float32</c>, <c>bfloat16</c> or <c>float16</c>; scores are returned as float32 either way.</summary>
     public string DType { get; set; } = "float32";
-
-    /// <summary>Reported model id; the directory name when not set.</summary>
-    public string? ModelId { get; set; }
 }
 
 public enum OpenAIScoringMode

@@ -1,3 +1,4 @@
+using Distill.Core.Torch;
 using Distill.TeacherService;
 using Distill.TeacherService.Api;
 using Distill.TeacherService.Backends;
@@ -19,8 +20,12 @@ public static class TeacherServiceExtensions
             .Bind(builder.Configuration.GetSection(TeacherOptions.SectionName))
             .Validate(o => TeacherBackends.All.Contains(o.Backend),
                 $"Teacher:Backend must be one of: {string.Join(", ", TeacherBackends.All)}.")
-            .Validate(o => o.Backend != TeacherBackends.Torch || !string.IsNullOrWhiteSpace(o.Torch.CheckpointDirectory),
-                "Teacher:Torch:CheckpointDirectory is required for the torch backend.")
+            .Validate(o => o.Backend == TeacherBackends.OpenAI || !string.IsNullOrWhiteSpace(o.ModelPath),
+                "Teacher:ModelPath (a checkpoint directory) is required for the torch and onnx backends.")
+            .Validate(o => TorchDevice.Choices.Contains(o.Device.Trim().ToLowerInvariant()),
+                $"Teacher:Device must be one of: {string.Join(", ", TorchDevice.Choices)}.")
+            .Validate(o => TorchBackendOptions.DTypes.Contains(o.Torch.DType),
+                $"Teacher:Torch:DType must be one of: {string.Join(", ", TorchBackendOptions.DTypes)}.")
             .Validate(o => o.Backend != TeacherBackends.OpenAI || o.OpenAI.BaseAddress is { IsAbsoluteUri: true },
                 "Teacher:OpenAI:BaseAddress (an absolute URI) is required for the openai backend.")
             .Validate(o => o.Limits is { MaxSequencesPerRequest: > 0, MaxTopK: >= 0, MaxRequestBodyBytes: > 0 },
@@ -61,6 +66,8 @@ public static class TeacherServiceExtensions
     {
         services.AddSingleton<ITeacherBackend>(provider => provider.GetRequiredService<IOptions<TeacherOptions>>().Value.Backend switch
         {
+            TeacherBackends.Torch => ActivatorUtilities.CreateInstance<TorchTeacherBackend>(provider),
+            TeacherBackends.Onnx => ActivatorUtilities.CreateInstance<OnnxTeacherBackend>(provider),
             TeacherBackends.OpenAI => ActivatorUtilities.CreateInstance<OpenAITeacherBackend>(provider),
             var backend => throw new InvalidOperationException($"Teacher:Backend '{backend}' has no implementation in this build."),
         });

@@ -155,9 +155,10 @@ public static class ModelCheckpoint
 
     /// <summary>
     /// Tensors Hugging Face also skips: a tied model's redundant <c>lm_head.weight</c>, and the rotary
-    /// <c>inv_freq</c> buffers older Llama checkpoints carry (recomputed from the config here).
+    /// <c>inv_freq</c> buffers older Llama checkpoints carry (recomputed from the config here). Public so that every
+    /// reader of checkpoints (the ONNX exporter too) skips the same ones.
     /// </summary>
-    private static bool IsIgnoredOnLoad(string name, LlamaConfig config) =>
+    public static bool IsIgnoredOnLoad(string name, LlamaConfig config) =>
         (config.TieWordEmbeddings && name == "lm_head.weight") || name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal);
 
     private static void CheckSameArchitecture(LlamaConfig modelConfig, LlamaConfig config)

@@ -2,9 +2,10 @@ namespace Distill.Core.Safetensors;
 
 /// <summary>
 /// Writes files and directories so that readers see either the old or the new content, never a half-written one:
-/// everything goes to a temporary sibling first, then a rename puts it in place.
+/// everything goes to a temporary sibling first, then a rename puts it in place. Public so that every writer of
+/// checkpoint files (safetensors, config, an exported <c>model.onnx</c>) shares one implementation.
 /// </summary>
-internal static class AtomicWrite
+public static class AtomicWrite
 {
     public static void WriteFile(string path, Action<FileStream> write)
     {

@@ -100,8 +100,8 @@ public static class OpenAICompletionEndpoint
             errors["max_tokens"] = ["Must be 0: this endpoint scores prompts and does not generate."];
         if (!request.Echo && request.PromptLogProbs is null)
             errors["echo"] = ["Set echo with logprobs, or prompt_logprobs: this endpoint only returns prompt log-probs."];
-        if (request.LogProbs is { } logProbs) ScoreRequestValidator.ValidateTopK(errors, "logprobs", logProbs, limits);
-        if (request.PromptLogProbs is { } promptLogProbs) ScoreRequestValidator.ValidateTopK(errors, "prompt_logprobs", promptLogProbs, limits);
+        if (request.LogProbs is { } logProbs) ScoreRequestValidator.ValidateTopK(errors, "logprobs", logProbs, teacher);
+        if (request.PromptLogProbs is { } promptLogProbs) ScoreRequestValidator.ValidateTopK(errors, "prompt_logprobs", promptLogProbs, teacher);
 
         var (prompts, single) = ReadPrompts(request.Prompt);
         if (prompts is null)

@@ -19,7 +19,7 @@ public static class ScoreRequestValidator
             errors["body"] = ["A JSON body with 'sequences' is required."];
             return errors;
         }
-        ValidateTopK(errors, "topK", request.TopK, limits);
+        ValidateTopK(errors, "topK", request.TopK, teacher);
         if (request.Sequences is null || request.Sequences.Count == 0)
         {
             errors["sequences"] = ["At least one sequence is required."];
@@ -49,10 +49,11 @@ public static class ScoreRequestValidator
         return errors;
     }
 
-    public static void ValidateTopK(Dictionary<string, string[]> errors, string field, int topK, RequestLimitOptions limits)
+    /// <summary>Against the teacher's k, which the backend caps at its vocabulary (and a remote teacher's own k).</summary>
+    public static void ValidateTopK(Dictionary<string, string[]> errors, string field, int topK, TeacherInfo teacher)
     {
-        if (topK < 0 || topK > limits.MaxTopK)
-            errors[field] = [$"Must be between 0 and {limits.MaxTopK}; got {topK}."];
+        if (topK < 0 || topK > teacher.MaxTopK)
+            errors[field] = [$"Must be between 0 and {teacher.MaxTopK}; got {topK}."];
     }
 
     public static void ValidateTokenIds(Dictionary<string, string[]> errors, string field, int[]? ids, TeacherInfo teacher, string whenEmpty)

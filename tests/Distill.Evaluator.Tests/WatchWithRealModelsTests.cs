@@ -4,7 +4,6 @@ using System.Net;
 using Distill.Core.Divergence;
 using Distill.Core.Modeling;
 using Distill.Core.Runs;
-using Distill.Core.Scoring;
 using Distill.Core.Tokenization;
 using Distill.Evaluator.Evaluation;
 using Distill.Evaluator.Runs;
@@ -12,35 +11,18 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using TorchSharp;
-using teacherservice::Distill.TeacherService.Backends;
 
 namespace Distill.Evaluator.Tests;
 
 /// <summary>
-/// The real teacher service on a Kestrel socket at 127.0.0.1, scoring with a real checkpoint through its backend
-/// extension point: the project's ModelScorer over the model that ModelCheckpoint loads. (The service's own torch backend
-/// is not in main yet; once it is, this backend gives way to <c>Teacher:Backend=torch</c>.)
+/// The real teacher service on a Kestrel socket at 127.0.0.1, scoring a real checkpoint with its torch backend.
 /// </summary>
 public sealed class TeacherServiceHost(string checkpointDirectory) : WebApplicationFactory<teacherservice::Program>
 {
-    private sealed class CheckpointTeacherBackend(string directory) : ITeacherBackend
-    {
-        public Task<LoadedTeacher> LoadAsync(CancellationToken cancellationToken)
-        {
-            var tokenizer = TokenizerLoader.Load(directory);
-            var (config, model) = ModelCheckpoint.Load(directory, torch.CPU);
-            model.eval();
-            var info = LoadedTeacher.Describe("checkpoint", Path.GetFileName(directory), "test-weights", tokenizer.Fingerprint,
-                config.VocabSize, config.MaxPositionEmbeddings, maxTopK: 8);
-            return Task.FromResult(new LoadedTeacher(new ModelScorer(model), info, model));
-        }
-    }
-
     public Uri Address => new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
     public static async Task<TeacherServiceHost> StartAsync(string checkpointDirectory)
@@ -60,8 +42,9 @@ public sealed class TeacherServiceHost(string checkpointDirectory) : WebApplicat
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("Teacher:Torch:CheckpointDirectory", checkpointDirectory);
-        builder.ConfigureTestServices(services => services.AddSingleton<ITeacherBackend>(new CheckpointTeacherBackend(checkpointDirectory)));
+        builder.UseSetting("Teacher:Backend", "torch");
+        builder.UseSetting("Teacher:ModelPath", checkpointDirectory);
+        builder.UseSetting("Teacher:Device", "cpu");
     }
 }
 

@@ -3,25 +3,28 @@ using System.Text.Json;
 
 namespace Distill.TeacherService.Tests;
 
-/// <summary>Every client error is a 400 ProblemDetails that names the field; none is a 500.</summary>
+/// <summary>
+/// Every client error is a 400 ProblemDetails that names the field; none is a 500. The teacher is a real checkpoint of
+/// vocabulary 64 (the char tokenizer's) and context 16, so ids from 64 on and sequences over 16 tokens are out of range.
+/// </summary>
 public sealed class BadInputTests : IAsyncLifetime
 {
-    private readonly BigramTeacher _teacher = new(vocabularySize: 50, maxContext: 16);
+    private readonly TeacherCheckpoint _checkpoint = new(maxContext: 16);
     private TeacherHost _host = null!;
 
     public async Task InitializeAsync()
     {
-        var settings = TeacherHost.Settings();
+        var settings = TeacherHost.Settings(_checkpoint);
         settings["Teacher:Limits:MaxRequestBodyBytes"] = "4096";
         settings["Teacher:Limits:MaxSequencesPerRequest"] = "4";
-        _host = TeacherHost.Start(settings, _teacher);
+        _host = TeacherHost.Start(settings);
         await _host.WaitUntilReadyAsync();
     }
 
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();
-        _teacher.Dispose();
+        _checkpoint.Dispose();
     }
 
     [Theory]
@@ -29,7 +32,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("/v1/score", """{"topK":0}""", "sequences")]
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[],"completionTokenIds":[1]}]}""", "sequences[0].promptTokenIds")]
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[]}]}""", "sequences[0].completionTokenIds")]
-    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2,50]}]}""", "sequences[0].completionTokenIds[1]")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2,64]}]}""", "sequences[0].completionTokenIds[1]")]
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[-1],"completionTokenIds":[2]}]}""", "sequences[0].promptTokenIds[0]")]
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1,2,3,4,5,6,7,8,9],"completionTokenIds":[1,2,3,4,5,6,7,8]}]}""", "sequences[0]")]
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2]}],"topK":21}""", "topK")]

@@ -9,11 +9,11 @@ public sealed class CacheOutageTests(RedisServerFixture redis) : IClassFixture<R
     [Fact]
     public async Task RedisKilledMidTestScoringGoesOnAndCachingResumesWhenRedisIsBack()
     {
-        using var teacher = new BigramTeacher(seed: 31);
-        await using var host = TeacherHost.Start(TeacherHost.Settings(redis), teacher);
+        using var checkpoint = new TeacherCheckpoint(seed: 31);
+        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint, redis));
         await host.WaitUntilReadyAsync();
         using var http = host.CreateHttpClient();
-        var request = new ScoreRequest([ScoringTests.RandomSequence(teacher.VocabularySize)], TopK: 2);
+        var request = new ScoreRequest([ScoringTests.RandomSequence(checkpoint.VocabularySize)], TopK: 2);
         await ScoringTests.ScoreAsync(http, request);
         Assert.True((await ScoringTests.ScoreAsync(http, request)).Sequences[0].Cached);
 
@@ -22,7 +22,7 @@ public sealed class CacheOutageTests(RedisServerFixture redis) : IClassFixture<R
         {
             var response = await ScoringTests.ScoreAsync(http, request);
             Assert.False(response.Sequences[0].Cached);
-            await ScoringTests.AssertMatchesInProcessAsync(teacher, request, response);
+            await ScoringTests.AssertMatchesInProcessAsync(checkpoint.InProcess, request, response);
         }
         using (var health = await http.GetAsync("/health"))
         {
@@ -39,7 +39,7 @@ public sealed class CacheOutageTests(RedisServerFixture redis) : IClassFixture<R
             // The restarted Redis is empty: a hit needs one write after the reconnection, then a read.
             await Task.Delay(200);
             again = await ScoringTests.ScoreAsync(http, request);
-            await ScoringTests.AssertMatchesInProcessAsync(teacher, request, again);
+            await ScoringTests.AssertMatchesInProcessAsync(checkpoint.InProcess, request, again);
         }
         while (!again.Sequences[0].Cached && DateTime.UtcNow < deadline);
         Assert.True(again.Sequences[0].Cached);

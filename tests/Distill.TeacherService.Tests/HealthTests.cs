@@ -7,8 +7,9 @@ public sealed class HealthTests
     [Fact]
     public async Task ReadinessIsUnhealthyWhileTheModelLoadsAndLivenessIsNot()
     {
-        using var teacher = new BigramTeacher(loaded: false);
-        await using var host = TeacherHost.Start(TeacherHost.Settings(), teacher);
+        using var checkpoint = new TeacherCheckpoint();
+        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint), loading.Task);
         using var http = host.CreateHttpClient();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/health")).StatusCode);
@@ -16,7 +17,7 @@ public sealed class HealthTests
         using (var score = await http.PostAsync("/v1/score", JsonContent("""{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2]}]}""")))
             Assert.Equal(HttpStatusCode.ServiceUnavailable, score.StatusCode);
 
-        teacher.FinishLoading();
+        loading.SetResult();
         await host.WaitUntilReadyAsync();
         Assert.Equal("Healthy", await http.GetStringAsync("/health"));
     }

@@ -5,7 +5,7 @@ namespace Distill.TeacherService.Tests;
 
 /// <summary>
 /// The openai backend, verified against this service's own OpenAI-compatible <c>/v1/completions</c>: host A scores
-/// with a TorchSharp model, host B (a second real Kestrel host) scores through A as a remote OpenAI-compatible server.
+/// with its torch backend over a real checkpoint, host B (a second real Kestrel host) scores through A as a remote OpenAI-compatible server.
 /// </summary>
 public sealed class OpenAIBackendTests
 {
@@ -14,8 +14,8 @@ public sealed class OpenAIBackendTests
     [InlineData("PromptLogProbs")]
     public async Task OpenAIBackendAgainstThisServicesOwnCompletionsEndpointInASecondKestrelHostMatchesInProcessScores(string mode)
     {
-        using var teacher = new BigramTeacher(seed: 41);
-        await using var upstream = TeacherHost.Start(TeacherHost.Settings(), teacher);
+        using var checkpoint = new TeacherCheckpoint(seed: 41);
+        await using var upstream = TeacherHost.Start(TeacherHost.Settings(checkpoint));
         await upstream.WaitUntilReadyAsync();
         await using var proxy = TeacherHost.Start(new Dictionary<string, string?>
         {
@@ -29,8 +29,8 @@ public sealed class OpenAIBackendTests
         foreach (var topK in new[] { 0, 5 })
         {
             var request = new ScoreRequest(
-                [ScoringTests.RandomSequence(teacher.VocabularySize), ScoringTests.RandomSequence(teacher.VocabularySize, 1, 12)], topK);
-            await ScoringTests.AssertMatchesInProcessAsync(teacher, request, await ScoringTests.ScoreAsync(http, request));
+                [ScoringTests.RandomSequence(checkpoint.VocabularySize), ScoringTests.RandomSequence(checkpoint.VocabularySize, 1, 12)], topK);
+            await ScoringTests.AssertMatchesInProcessAsync(checkpoint.InProcess, request, await ScoringTests.ScoreAsync(http, request));
         }
 
         var upstreamInfo = await upstream.CreateHttpClient().GetFromJsonAsync<TeacherInfo>("/v1/teacher");
@@ -45,19 +45,19 @@ public sealed class OpenAIBackendTests
     [Fact]
     public async Task CompletionsEndpointEchoesOpenAIShapedPromptLogProbs()
     {
-        using var teacher = new BigramTeacher(seed: 42);
-        await using var host = TeacherHost.Start(TeacherHost.Settings(), teacher);
+        using var checkpoint = new TeacherCheckpoint(seed: 42);
+        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint));
         await host.WaitUntilReadyAsync();
         using var http = host.CreateHttpClient();
 
         using var response = await http.PostAsJsonAsync("/v1/completions", new
         {
-            model = "bigram-test", prompt = new[] { 3, 1, 4, 1, 5 }, max_tokens = 0, echo = true, logprobs = 2,
+            model = "tiny-teacher", prompt = new[] { 3, 1, 4, 1, 5 }, max_tokens = 0, echo = true, logprobs = 2,
         });
         var completion = (await response.Content.ReadFromJsonAsync<CompletionResponse>())!;
 
         var logProbs = completion.Choices.Single().LogProbs!;
-        var expected = (await teacher.ScoreAsync([new([3], [1, 4, 1, 5])], 2))[0];
+        var expected = (await checkpoint.InProcess.ScoreAsync([new([3], [1, 4, 1, 5])], 2))[0];
         Assert.Equal(["token_id:3", "token_id:1", "token_id:4", "token_id:1", "token_id:5"], logProbs.Tokens);
         Assert.Null(logProbs.TokenLogProbs[0]);
         Assert.Equal(expected.LogProbs.Select(p => (float?)p), logProbs.TokenLogProbs.Skip(1));

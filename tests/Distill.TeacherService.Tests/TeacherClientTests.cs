@@ -11,8 +11,8 @@ public sealed class TeacherClientTests
     [Fact]
     public async Task AddTeacherClientScoresThroughTheServiceDefaultsPipeline()
     {
-        using var teacher = new BigramTeacher(seed: 51);
-        await using var service = TeacherHost.Start(TeacherHost.Settings(), teacher);
+        using var checkpoint = new TeacherCheckpoint(seed: 51);
+        await using var service = TeacherHost.Start(TeacherHost.Settings(checkpoint));
         await service.WaitUntilReadyAsync();
 
         var builder = Host.CreateApplicationBuilder();
@@ -32,7 +32,7 @@ public sealed class TeacherClientTests
         var response = await api.ScoreAsync(request);
 
         Assert.Equal(info.Fingerprint, response.TeacherFingerprint);
-        await ScoringTests.AssertMatchesInProcessAsync(teacher, request, response);
+        await ScoringTests.AssertMatchesInProcessAsync(checkpoint.InProcess, request, response);
         await client.StopAsync();
     }
 

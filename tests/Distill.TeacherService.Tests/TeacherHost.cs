@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Distill.TeacherService.Backends;
+using Distill.TeacherService.Hosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -13,28 +15,32 @@ namespace Distill.TeacherService.Tests;
 public sealed class TeacherHost : WebApplicationFactory<Program>
 {
     private readonly IReadOnlyDictionary<string, string?> _settings;
-    private readonly ITeacherBackend? _backend;
+    private readonly Task? _loadingGate;
 
-    private TeacherHost(IReadOnlyDictionary<string, string?> settings, ITeacherBackend? backend)
+    private TeacherHost(IReadOnlyDictionary<string, string?> settings, Task? loadingGate)
     {
         _settings = settings;
-        _backend = backend;
+        _loadingGate = loadingGate;
     }
 
-    /// <summary>Starts a host; <paramref name="backend"/>, when given, replaces the configured one.</summary>
-    public static TeacherHost Start(IReadOnlyDictionary<string, string?> settings, ITeacherBackend? backend = null)
+    /// <summary>
+    /// Starts a host with the configured backend. With <paramref name="loadingGate"/>, that backend starts loading only
+    /// once the gate completes, so a test can watch the service while its teacher loads.
+    /// </summary>
+    public static TeacherHost Start(IReadOnlyDictionary<string, string?> settings, Task? loadingGate = null)
     {
-        var host = new TeacherHost(settings, backend);
+        var host = new TeacherHost(settings, loadingGate);
         host.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         host.StartServer();
         return host;
     }
 
-    /// <summary>Settings for a host scoring with <paramref name="teacher"/>, with the Redis cache when one is given.</summary>
-    public static Dictionary<string, string?> Settings(RedisServerFixture? redis = null, string? checkpointDirectory = null) => new()
+    /// <summary>Settings for a host serving <paramref name="checkpoint"/> on the CPU, with the Redis cache when one is given.</summary>
+    public static Dictionary<string, string?> Settings(TeacherCheckpoint checkpoint, RedisServerFixture? redis = null, string backend = TeacherBackends.Torch) => new()
     {
-        ["Teacher:Backend"] = TeacherBackends.Torch,
-        ["Teacher:Torch:CheckpointDirectory"] = checkpointDirectory ?? Path.GetTempPath(),
+        ["Teacher:Backend"] = backend,
+        ["Teacher:ModelPath"] = checkpoint.Directory,
+        ["Teacher:Device"] = "cpu",
         ["ConnectionStrings:cache"] = redis?.ConnectionString,
     };
 
@@ -46,7 +52,7 @@ public sealed class TeacherHost : WebApplicationFactory<Program>
     public async Task WaitUntilReadyAsync()
     {
         using var http = CreateHttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (await (await http.GetAsync("/health")).Content.ReadAsStringAsync() != "Healthy")
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The teacher service did not become ready.");
@@ -54,9 +60,48 @@ public sealed class TeacherHost : WebApplicationFactory<Program>
         }
     }
 
+    /// <summary>Counts this host's forward passes from its own telemetry, so a cache hit can be told from a recomputation.</summary>
+    public ForwardPassCounter CountForwardPasses() => new(Services.GetRequiredService<TeacherTelemetry>());
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
-        if (_backend is not null) builder.ConfigureTestServices(services => services.AddSingleton(_backend));
+        if (_loadingGate is not { } gate) return;
+        builder.ConfigureTestServices(services =>
+        {
+            var configured = services.Last(service => service.ServiceType == typeof(ITeacherBackend));
+            services.Remove(configured);
+            services.AddSingleton<ITeacherBackend>(provider => new GatedBackend(gate, (ITeacherBackend)configured.ImplementationFactory!(provider)));
+        });
     }
+
+    private sealed class GatedBackend(Task gate, ITeacherBackend backend) : ITeacherBackend
+    {
+        public async Task<LoadedTeacher> LoadAsync(CancellationToken cancellationToken)
+        {
+            await gate.WaitAsync(cancellationToken);
+            return await backend.LoadAsync(cancellationToken);
+        }
+    }
+}
+
+/// <summary>Listens to one host's <c>distill.teacher.forward_passes</c> counter; hosts of tests running beside it have their own.</summary>
+public sealed class ForwardPassCounter : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private long _count;
+
+    public ForwardPassCounter(TeacherTelemetry telemetry)
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (ReferenceEquals(instrument, telemetry.ForwardPasses)) listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((_, passes, _, _) => Interlocked.Add(ref _count, passes));
+        _listener.Start();
+    }
+
+    public long Count => Interlocked.Read(ref _count);
+
+    public void Dispose() => _listener.Dispose();
 }

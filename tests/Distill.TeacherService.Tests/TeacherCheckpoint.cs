@@ -1,0 +1,77 @@
+using Distill.Core.Modeling;
+using Distill.Core.Scoring;
+using Distill.Core.Tokenization;
+using TorchSharp;
+
+namespace Distill.TeacherService.Tests;
+
+/// <summary>
+/// A tiny real Llama checkpoint in a temporary directory, written by <see cref="ModelCheckpoint.Save"/> with the char
+/// tokenizer beside it: what the service's torch and onnx backends load. <see cref="InProcess"/> is the reference
+/// the service must match: <see cref="ModelScorer"/> over the same files, loaded the way the torch backend loads them.
+/// </summary>
+public sealed class TeacherCheckpoint : IDisposable
+{
+    private readonly string _root = System.IO.Directory.CreateTempSubdirectory("distill-teacher-").FullName;
+    private LlamaForCausalLM? _model;
+    private ModelScorer? _scorer;
+
+    public TeacherCheckpoint(long seed = 7, int maxContext = 64)
+    {
+        Config = new LlamaConfig
+        {
+            ModelType = LlamaConfig.Llama,
+            VocabSize = CharTokenizer.Default.VocabularySize,
+            HiddenSize = 32,
+            IntermediateSize = 64,
+            NumHiddenLayers = 2,
+            NumAttentionHeads = 4,
+            NumKeyValueHeads = 2,
+            HeadDim = 8,
+            MaxPositionEmbeddings = maxContext,
+            EosTokenIds = [CharTokenizer.EosId],
+            TorchDtype = "float32",
+            // Wider than the usual 0.02, so the random model's distributions are peaked and top-k order is clear.
+            InitializerRange = 0.3,
+        };
+        Write(seed);
+    }
+
+    /// <summary>Named like a model, since the directory name is the model id the service reports.</summary>
+    public string Directory => Path.Combine(_root, "tiny-teacher");
+
+    public LlamaConfig Config { get; }
+
+    public int VocabularySize => Config.VocabSize;
+
+    public ISequenceScorer InProcess
+    {
+        get
+        {
+            if (_scorer is null)
+            {
+                (_, _model) = ModelCheckpoint.Load(Directory, torch.CPU);
+                _scorer = new ModelScorer(_model);
+            }
+            return _scorer;
+        }
+    }
+
+    /// <summary>Replaces the weights in place with another seed's: same directory, model id and tokenizer.</summary>
+    public void Write(long seed)
+    {
+        // The global generator: tests running in parallel may interleave draws, which changes which random weights a
+        // seed gives but never makes two seeds give the same; every reference is read back from the saved files.
+        torch.manual_seed(seed);
+        using var model = new LlamaForCausalLM(Config);
+        ModelCheckpoint.Save(Directory, model, Config, CharTokenizer.Default.ToFiles());
+        _model?.Dispose();
+        (_model, _scorer) = (null, null);
+    }
+
+    public void Dispose()
+    {
+        _model?.Dispose();
+        System.IO.Directory.Delete(_root, recursive: true);
+    }
+}
