@@ -1,3 +1,4 @@
+using Distill.ServiceDefaults;
 using Distill.StudentTrainer.Bootstrap;
 using Distill.StudentTrainer.Training;
 using Microsoft.Extensions.Options;
@@ -9,7 +10,7 @@ if (args is ["bootstrap", .. var bootstrapArgs])
 var builder = WebApplication.CreateBuilder();
 try
 {
-    builder.Configuration.AddInMemoryCollection(CommandLine.ToConfiguration(args, TrainerOptions.CommandLineFlags, TrainerOptions.BooleanFlags));
+    builder.Configuration.AddInMemoryCollection(CommandLineFlags.ToConfiguration(args, TrainerOptions.CommandLineFlags, TrainerOptions.BooleanFlags));
 }
 catch (OptionsValidationProblem problem)
 {

@@ -43,8 +43,12 @@ public sealed class DistributedApplication
     /// <summary>Raised when every job has finished (true) or one failed (false).</summary>
     public Task<bool> Completion { get; private set; } = Task.FromResult(true);
 
-    /// <summary>Runs until every job finishes, one fails, or <paramref name="cancellationToken"/> fires. Returns the exit code.</summary>
-    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs until every job finishes or one fails (then, with <paramref name="keepRunning"/>, until
+    /// <paramref name="cancellationToken"/> fires), and stops every process. Returns the exit code: 0 when every job
+    /// succeeded, 1 when one failed, 130 when stopped before the jobs were done.
+    /// </summary>
+    public async Task<int> RunAsync(CancellationToken cancellationToken, bool keepRunning = false)
     {
         Directory.CreateDirectory(LogDirectory);
         AllocatePorts();
@@ -62,6 +66,12 @@ public sealed class DistributedApplication
         catch (OperationCanceledException)
         {
             exitCode = 130;
+        }
+        if (keepRunning && exitCode != 130)
+        {
+            ConsoleOutput.Status("apphost", "jobs done; services keep running until Ctrl+C.");
+            try { await Task.Delay(Timeout.Infinite, cancellationToken); }
+            catch (OperationCanceledException) { }
         }
 
         stopping.Cancel();

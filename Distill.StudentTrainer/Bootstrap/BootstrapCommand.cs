@@ -1,3 +1,4 @@
+using Distill.ServiceDefaults;
 using System.Diagnostics;
 using Distill.Core.Generation;
 using Distill.Core.Modeling;
@@ -50,7 +51,7 @@ public static class BootstrapCommand
         try
         {
             var configuration = new ConfigurationBuilder()
-                .AddInMemoryCollection(CommandLine.ToConfiguration(args, BootstrapOptions.Flags, new HashSet<string> { "--force" }))
+                .AddInMemoryCollection(CommandLineFlags.ToConfiguration(args, BootstrapOptions.Flags, new HashSet<string> { "--force" }))
                 .Build();
             options = configuration.Get<BootstrapOptions>() ?? new BootstrapOptions();
         }

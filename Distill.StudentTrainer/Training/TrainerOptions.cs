@@ -1,4 +1,5 @@
 using Distill.Core.Divergence;
+using Distill.ServiceDefaults;
 using Distill.StudentTrainer.Objectives;
 
 namespace Distill.StudentTrainer.Training;
@@ -153,6 +154,3 @@ public sealed class TrainerOptions
         throw new OptionsValidationProblem($"{flag} must be one of {string.Join("|", choices.Select(c => c.Spelling))} (got {value}).");
     }
 }
-
-/// <summary>An option value that cannot be understood; the message names the flag.</summary>
-public sealed class OptionsValidationProblem(string message) : Exception(message);

@@ -1,3 +1,4 @@
+using Distill.ServiceDefaults;
 using Distill.StudentTrainer.Training;
 
 namespace Distill.StudentTrainer.Tests.Training;
@@ -58,7 +59,7 @@ public class TrainerOptionsTests
 public class CommandLineTests
 {
     private static IReadOnlyDictionary<string, string?> Parse(params string[] args) =>
-        CommandLine.ToConfiguration(args, TrainerOptions.CommandLineFlags, TrainerOptions.BooleanFlags);
+        CommandLineFlags.ToConfiguration(args, TrainerOptions.CommandLineFlags, TrainerOptions.BooleanFlags);
 
     [Fact]
     public void FlagsMapToConfigurationKeys()

@@ -1,10 +1,10 @@
-namespace Distill.StudentTrainer.Training;
+namespace Distill.ServiceDefaults;
 
 /// <summary>
 /// Turns <c>--flag value</c> arguments into configuration keys, so options bind the same from
 /// flags, environment variables and appsettings. Unknown flags are errors (a typo must not be silently ignored).
 /// </summary>
-public static class CommandLine
+public static class CommandLineFlags
 {
     public static IReadOnlyDictionary<string, string?> ToConfiguration(
         IReadOnlyList<string> args, IReadOnlyDictionary<string, string> flags, IReadOnlySet<string> booleanFlags)
@@ -32,3 +32,6 @@ public static class CommandLine
         return values;
     }
 }
+
+/// <summary>A flag or option value that cannot be understood; the message names the flag.</summary>
+public sealed class OptionsValidationProblem(string message) : Exception(message);
