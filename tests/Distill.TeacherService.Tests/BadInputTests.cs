@@ -1,3 +1,4 @@
+using Distill.Testing;
 using System.Net;
 using System.Text.Json;
 
@@ -14,7 +15,7 @@ public sealed class BadInputTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var settings = TeacherHost.Settings(_checkpoint);
+        var settings = TeacherHost.Settings(_checkpoint.Directory);
         settings["Teacher:Limits:MaxRequestBodyBytes"] = "4096";
         settings["Teacher:Limits:MaxSequencesPerRequest"] = "4";
         _host = TeacherHost.Start(settings);

@@ -1,3 +1,4 @@
+using Distill.Testing;
 using System.Net;
 using Distill.Core.Contracts;
 
@@ -10,7 +11,7 @@ public sealed class CacheOutageTests(RedisServerFixture redis) : IClassFixture<R
     public async Task RedisKilledMidTestScoringGoesOnAndCachingResumesWhenRedisIsBack()
     {
         using var checkpoint = new TeacherCheckpoint(seed: 31);
-        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint, redis));
+        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint.Directory, redis));
         await host.WaitUntilReadyAsync();
         using var http = host.CreateHttpClient();
         var request = new ScoreRequest([ScoringTests.RandomSequence(checkpoint.VocabularySize)], TopK: 2);

@@ -1,3 +1,4 @@
+using Distill.Testing;
 using System.Net;
 
 namespace Distill.TeacherService.Tests;
@@ -9,7 +10,7 @@ public sealed class HealthTests
     {
         using var checkpoint = new TeacherCheckpoint();
         var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint), loading.Task);
+        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint.Directory), loading.Task);
         using var http = host.CreateHttpClient();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/health")).StatusCode);

@@ -1,3 +1,4 @@
+using Distill.Testing;
 using System.Net.Http.Json;
 using Distill.Core.Contracts;
 using Distill.Onnx;
@@ -15,8 +16,8 @@ public sealed class OnnxBackendTests
         using var checkpoint = new TeacherCheckpoint(seed: 61);
         var onnxFile = Path.Combine(checkpoint.Directory, OptimumCausalLm.ModelFileName);
         Assert.False(File.Exists(onnxFile));
-        await using var torchHost = TeacherHost.Start(TeacherHost.Settings(checkpoint));
-        await using var onnxHost = TeacherHost.Start(TeacherHost.Settings(checkpoint, backend: TeacherBackends.Onnx));
+        await using var torchHost = TeacherHost.Start(TeacherHost.Settings(checkpoint.Directory));
+        await using var onnxHost = TeacherHost.Start(TeacherHost.Settings(checkpoint.Directory, backend: TeacherBackends.Onnx));
         await Task.WhenAll(torchHost.WaitUntilReadyAsync(), onnxHost.WaitUntilReadyAsync());
         Assert.True(File.Exists(onnxFile));
         using var torchHttp = torchHost.CreateHttpClient();

@@ -1,3 +1,4 @@
+using Distill.Testing;
 using System.Net.Http.Json;
 using Distill.Core.Contracts;
 
@@ -15,7 +16,7 @@ public sealed class OpenAIBackendTests
     public async Task OpenAIBackendAgainstThisServicesOwnCompletionsEndpointInASecondKestrelHostMatchesInProcessScores(string mode)
     {
         using var checkpoint = new TeacherCheckpoint(seed: 41);
-        await using var upstream = TeacherHost.Start(TeacherHost.Settings(checkpoint));
+        await using var upstream = TeacherHost.Start(TeacherHost.Settings(checkpoint.Directory));
         await upstream.WaitUntilReadyAsync();
         await using var proxy = TeacherHost.Start(new Dictionary<string, string?>
         {
@@ -46,7 +47,7 @@ public sealed class OpenAIBackendTests
     public async Task CompletionsEndpointEchoesOpenAIShapedPromptLogProbs()
     {
         using var checkpoint = new TeacherCheckpoint(seed: 42);
-        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint));
+        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint.Directory));
         await host.WaitUntilReadyAsync();
         using var http = host.CreateHttpClient();
 

@@ -1,3 +1,4 @@
+using Distill.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using Distill.Core.Contracts;
@@ -72,7 +73,7 @@ public sealed class ScoringTests(RedisServerFixture redis) : IClassFixture<Redis
     public async Task ScoresEqualTheInProcessLogProbs()
     {
         using var checkpoint = new TeacherCheckpoint();
-        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint, redis));
+        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint.Directory, redis));
         await host.WaitUntilReadyAsync();
         using var http = host.CreateHttpClient();
 
@@ -87,7 +88,7 @@ public sealed class ScoringTests(RedisServerFixture redis) : IClassFixture<Redis
     public async Task RepeatedRequestIsServedFromTheCacheWithoutAForwardPass()
     {
         using var checkpoint = new TeacherCheckpoint(seed: 8);
-        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint, redis));
+        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint.Directory, redis));
         await host.WaitUntilReadyAsync();
         using var forwardPasses = host.CountForwardPasses();
         using var http = host.CreateHttpClient();
@@ -114,7 +115,7 @@ public sealed class ScoringTests(RedisServerFixture redis) : IClassFixture<Redis
         using var checkpoint = new TeacherCheckpoint(seed: 21);
         var request = new ScoreRequest([RandomSequence(checkpoint.VocabularySize)], TopK: 3);
         string firstFingerprint;
-        await using (var host = TeacherHost.Start(TeacherHost.Settings(checkpoint, redis)))
+        await using (var host = TeacherHost.Start(TeacherHost.Settings(checkpoint.Directory, redis)))
         {
             await host.WaitUntilReadyAsync();
             using var http = host.CreateHttpClient();
@@ -126,7 +127,7 @@ public sealed class ScoringTests(RedisServerFixture redis) : IClassFixture<Redis
 
         // Same Redis, directory, model id, tokenizer, token ids and k; only the weights differ: recomputed, not read back.
         checkpoint.Write(seed: 22);
-        await using var retrained = TeacherHost.Start(TeacherHost.Settings(checkpoint, redis));
+        await using var retrained = TeacherHost.Start(TeacherHost.Settings(checkpoint.Directory, redis));
         await retrained.WaitUntilReadyAsync();
         using var retrainedHttp = retrained.CreateHttpClient();
         var response = await ScoreAsync(retrainedHttp, request);
@@ -139,7 +140,7 @@ public sealed class ScoringTests(RedisServerFixture redis) : IClassFixture<Redis
     public async Task ThirtyTwoConcurrentClientsGetCorrectScoresFromBatchedForwardPasses()
     {
         using var checkpoint = new TeacherCheckpoint(seed: 9);
-        var settings = TeacherHost.Settings(checkpoint, redis);
+        var settings = TeacherHost.Settings(checkpoint.Directory, redis);
         settings["Teacher:Batching:BatchWindow"] = "00:00:00.050";
         await using var host = TeacherHost.Start(settings);
         await host.WaitUntilReadyAsync();
@@ -163,7 +164,7 @@ public sealed class ScoringTests(RedisServerFixture redis) : IClassFixture<Redis
     public async Task TeacherEndpointDescribesTheLoadedModel()
     {
         using var checkpoint = new TeacherCheckpoint(maxContext: 40);
-        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint));
+        await using var host = TeacherHost.Start(TeacherHost.Settings(checkpoint.Directory));
         await host.WaitUntilReadyAsync();
         using var http = host.CreateHttpClient();
 

@@ -1,3 +1,4 @@
+using Distill.Testing;
 using Distill.Core.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,7 +13,7 @@ public sealed class TeacherClientTests
     public async Task AddTeacherClientScoresThroughTheServiceDefaultsPipeline()
     {
         using var checkpoint = new TeacherCheckpoint(seed: 51);
-        await using var service = TeacherHost.Start(TeacherHost.Settings(checkpoint));
+        await using var service = TeacherHost.Start(TeacherHost.Settings(checkpoint.Directory));
         await service.WaitUntilReadyAsync();
 
         var builder = Host.CreateApplicationBuilder();

@@ -1,3 +1,4 @@
+using Distill.TeacherService;
 using System.Diagnostics.Metrics;
 using System.Net;
 using Distill.TeacherService.Backends;
@@ -9,10 +10,11 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Distill.TeacherService.Tests;
+namespace Distill.Testing;
 
 /// <summary>The teacher service on a real Kestrel socket at 127.0.0.1 (not the in-memory TestServer).</summary>
-public sealed class TeacherHost : WebApplicationFactory<Program>
+// Any type of the service's assembly names its entry point; Program is ambiguous beside the trainer's.
+public sealed class TeacherHost : WebApplicationFactory<TeacherTelemetry>
 {
     private readonly IReadOnlyDictionary<string, string?> _settings;
     private readonly Task? _loadingGate;
@@ -35,11 +37,11 @@ public sealed class TeacherHost : WebApplicationFactory<Program>
         return host;
     }
 
-    /// <summary>Settings for a host serving <paramref name="checkpoint"/> on the CPU, with the Redis cache when one is given.</summary>
-    public static Dictionary<string, string?> Settings(TeacherCheckpoint checkpoint, RedisServerFixture? redis = null, string backend = TeacherBackends.Torch) => new()
+    /// <summary>Settings for a host serving <paramref name="checkpointDirectory"/> on the CPU, with the Redis cache when one is given.</summary>
+    public static Dictionary<string, string?> Settings(string checkpointDirectory, RedisServerFixture? redis = null, string backend = TeacherBackends.Torch) => new()
     {
         ["Teacher:Backend"] = backend,
-        ["Teacher:ModelPath"] = checkpoint.Directory,
+        ["Teacher:ModelPath"] = checkpointDirectory,
         ["Teacher:Device"] = "cpu",
         ["ConnectionStrings:cache"] = redis?.ConnectionString,
     };

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Distill.TeacherService.Tests;
+namespace Distill.Testing;
 
 /// <summary>A real redis-server on a free port, without persistence, that a test can kill and start again.</summary>
 public sealed class RedisServerFixture : IAsyncLifetime

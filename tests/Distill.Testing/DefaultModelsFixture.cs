@@ -1,0 +1,58 @@
+using System.Security.Cryptography;
+using System.Text;
+using Distill.Core.Tasks;
+using Distill.Core.Tokenization;
+using Distill.StudentTrainer.Bootstrap;
+
+namespace Distill.Testing;
+
+/// <summary>
+/// The embedded default teacher and student, trained by the real <c>bootstrap</c> once and kept in a cache directory
+/// keyed by the recipe (architectures, schedules, task options), so test classes and later runs share them.
+/// Set <c>DISTILL_MODELS_CACHE</c> to move the cache.
+/// </summary>
+public sealed class DefaultModelsFixture : IAsyncLifetime
+{
+    public string Directory { get; private set; } = "";
+
+    public string Teacher => Path.Combine(Directory, DefaultModels.TeacherName);
+
+    public string Student => Path.Combine(Directory, DefaultModels.StudentName);
+
+    public BootstrapReport Report { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var recipe = string.Join("|", DefaultModels.Teacher(CharTokenizer.Default), DefaultModels.Student(CharTokenizer.Default),
+            new MathProblemOptions(), string.Join(",", new MathProblemOptions().Operations));
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(recipe)))[..16];
+        var root = Environment.GetEnvironmentVariable("DISTILL_MODELS_CACHE")
+                   ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "distill", "default-models");
+        Directory = Path.Combine(root, key);
+
+        // Test assemblies run in parallel processes: a lock file makes one of them train while the others wait.
+        System.IO.Directory.CreateDirectory(root);
+        using var trainingLock = await LockAsync(Path.Combine(root, key + ".lock"));
+        var reportPath = Path.Combine(Directory, BootstrapCommand.ReportFileName);
+        if (!File.Exists(reportPath))
+            await Task.Run(() => BootstrapCommand.Run(new BootstrapOptions { Output = Directory, Device = "cpu" }));
+        Report = System.Text.Json.JsonSerializer.Deserialize<BootstrapReport>(File.ReadAllText(reportPath), Core.Runs.RunDirectory.Json)!;
+    }
+
+    private static async Task<FileStream> LockAsync(string path)
+    {
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+}
