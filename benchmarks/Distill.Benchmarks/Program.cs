@@ -5,7 +5,16 @@ using Distill.Core.Scoring;
 using TorchSharp;
 
 // Usage: dotnet run -c Release --project benchmarks/Distill.Benchmarks -- [iterations=3] [device=cpu] [torch threads]
+//        dotnet run -c Release --project benchmarks/Distill.Benchmarks -- teacher-service [rounds=3] [requests per round=32] [torch threads]
 // Random-initialised models of the project's default sizes; prints one markdown table row per measurement.
+if (args.Length > 0 && args[0] == "teacher-service")
+{
+    if (args.Length > 3)
+        torch.set_num_threads(int.Parse(args[3]));
+    await TeacherServiceBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 3, args.Length > 2 ? int.Parse(args[2]) : 32);
+    return;
+}
+
 int iterations = args.Length > 0 ? int.Parse(args[0]) : 3;
 var device = Distill.Core.Torch.TorchDevice.Resolve(args.Length > 1 ? args[1] : "cpu");
 // On a machine shared with other jobs, libtorch's spinning worker threads can cost more than they bring.
