@@ -24,7 +24,7 @@ public sealed class AppHostOptions
     public string Objective { get; set; } = "cmdp";
 
     /// <summary>The KL budget d of the run.</summary>
-    public double Threshold { get; set; } = 8;
+    public double Threshold { get; set; } = 12;
 
     public int Steps { get; set; } = 30;
 

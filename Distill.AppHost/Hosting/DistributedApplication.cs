@@ -20,7 +20,7 @@ public sealed class DistributedApplication
     private readonly ConcurrentDictionary<string, ResourceSnapshot> snapshots = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource<bool>> healthy = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource<bool>> completed = new();
-    private readonly ConcurrentBag<ResourceProcess> running = [];
+    private readonly ConcurrentStack<ResourceProcess> running = new();
     private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     internal DistributedApplication(IReadOnlyList<Resource> resources, string dataDirectory, string? otlpEndpoint)
@@ -74,8 +74,10 @@ public sealed class DistributedApplication
             catch (OperationCanceledException) { }
         }
 
+        // Dependents first, Redis last: stop in the reverse order of starting (the stack's order).
+        foreach (var process in running)
+            await process.StopAsync();
         stopping.Cancel();
-        await Task.WhenAll(running.Select(process => process.StopAsync()));
         await Task.WhenAll(supervisors.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
         return exitCode;
     }
@@ -176,7 +178,7 @@ public sealed class DistributedApplication
         var (fileName, arguments) = resource.Command(dataDirectory);
         using var process = ResourceProcess.Start(resource.Name, fileName, arguments, EnvironmentFor(resource),
             Path.Combine(LogDirectory, resource.Name + ".log"), append: attempt > 0);
-        running.Add(process);
+        running.Push(process);
         Update(resource.Name, s => s with { State = ResourceState.Running, ProcessId = process.Id });
 
         var exited = process.WaitForExitAsync(CancellationToken.None);

@@ -11,9 +11,10 @@ public enum ArithmeticOperation
 }
 
 /// <summary>
-/// Difficulty knobs of <see cref="MathProblemGenerator"/>. The defaults (2–3 steps, operands ≤ 20, every running total
-/// in 0..199, questions of roughly 60–120 characters) are sized so a ~3M-parameter char-level transformer trained for
-/// minutes on two CPU cores reaches ≥ 90% greedy exact match.
+/// Difficulty knobs of <see cref="MathProblemGenerator"/>. The defaults (two steps of + or −, operands ≤ 9, every
+/// running total in 0..30) are what the default teacher, a 0.8M-parameter char-level transformer, learns to ≥ 90%
+/// greedy exact match in the bootstrap's few minutes on two CPU cores (measured: docs/default-models.md). Harder
+/// settings (more steps, ×, larger numbers) are a knob away, for bigger models and longer training.
 /// </summary>
 public sealed record MathProblemOptions
 {

@@ -18,11 +18,11 @@ public static class DefaultModels
     /// </summary>
     public static ModelRecipe Teacher(ITextTokenizer tokenizer) =>
         new(TeacherName, Config(tokenizer, hidden: 128, layers: 4, heads: 4, keyValueHeads: 2, intermediate: 384),
-            Steps: 600, BatchSize: 32, LearningRate: 3e-3, WarmupSteps: 50);
+            Steps: 1000, BatchSize: 32, LearningRate: 3e-3, WarmupSteps: 50);
 
     public static ModelRecipe Student(ITextTokenizer tokenizer) =>
         new(StudentName, Config(tokenizer, hidden: 64, layers: 2, heads: 4, keyValueHeads: 2, intermediate: 192),
-            Steps: 300, BatchSize: 32, LearningRate: 3e-3, WarmupSteps: 50);
+            Steps: 450, BatchSize: 32, LearningRate: 3e-3, WarmupSteps: 50);
 
     private static LlamaConfig Config(ITextTokenizer tokenizer, int hidden, int layers, int heads, int keyValueHeads, int intermediate) => new()
     {

@@ -26,7 +26,7 @@ public sealed class TrainerOptions
     public int BatchSize { get; set; } = 8;
     public int GroupSize { get; set; } = 8;
     public int MaxNewTokens { get; set; } = 48;
-    public double Temperature { get; set; } = 1.0;
+    public double Temperature { get; set; } = 0.7;
     public double TopP { get; set; } = 1.0;
     public double LearningRate { get; set; } = 2e-4;
     public double WeightDecay { get; set; }

@@ -20,26 +20,22 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
 {
     private readonly string runs = Directory.CreateTempSubdirectory("distill-runs-").FullName;
 
-    // The default student's sequence KL to the default teacher is around this on the generated task at temperature 1:
-    // about half its samples start inside this budget, so the constraint binds from the first step.
-    private const double Threshold = 6;
+    // The default student's sequence KL to the default teacher at temperature 0.7 is around 12 on the generated task
+    // (mean 11.6 at step 1, about two thirds of samples within it): the constraint binds from the first step.
+    private const double Threshold = 12;
 
     [Fact]
-    public async Task CmdpRaisesTheConstraintSatisfactionRate()
+    public async Task CmdpKeepsMoreSamplesWithinBudgetThanRewardOnlyFromTheSameStart()
     {
-        var metrics = await TrainAsync("cmdp", steps: 16);
-        double before = metrics.Take(4).Average(m => m.ConstraintSatisfactionRate);
-        double after = metrics.TakeLast(4).Average(m => m.ConstraintSatisfactionRate);
-        Assert.True(after >= before + 0.15, $"CSR went from {before:0.000} to {after:0.000}; expected a rise of at least 0.15.");
-    }
+        // Same student, seed, prompts and schedule; only the objective differs. Reward-only lets the KL drift,
+        // cmdp's reshaped reward pulls violating samples back under the budget.
+        var rewardOnly = await TrainAsync("reward-only", steps: 30);
+        var cmdp = await TrainAsync("cmdp", steps: 30);
 
-    [Fact]
-    public async Task RewardOnlyRaisesTheReward()
-    {
-        var metrics = await TrainAsync("reward-only", steps: 16);
-        double before = metrics.Take(4).Average(m => m.Reward);
-        double after = metrics.TakeLast(4).Average(m => m.Reward);
-        Assert.True(after >= before + 0.1, $"reward went from {before:0.000} to {after:0.000}; expected a rise of at least 0.1.");
+        double constrained = cmdp.TakeLast(10).Average(m => m.ConstraintSatisfactionRate);
+        double unconstrained = rewardOnly.TakeLast(10).Average(m => m.ConstraintSatisfactionRate);
+        Assert.True(constrained >= unconstrained + 0.1,
+            $"CSR over the last 10 steps: cmdp {constrained:0.000}, reward-only {unconstrained:0.000}; expected cmdp higher by 0.1.");
     }
 
     [Fact]
@@ -77,10 +73,11 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
             ["Trainer:Threshold"] = Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Trainer:Steps"] = steps.ToString(),
             ["Trainer:CheckpointEvery"] = "2",
-            ["Trainer:BatchSize"] = "8",
+            ["Trainer:BatchSize"] = "16",
             ["Trainer:GroupSize"] = "8",
-            ["Trainer:LearningRate"] = "0.001",
+            ["Trainer:LearningRate"] = "0.0002",
             ["Trainer:Seed"] = "5",
+            ["Trainer:Temperature"] = "0.7",
             ["TeacherClient:BaseAddress"] = platform.TeacherUrl.ToString(),
         }).Build();
         var services = new ServiceCollection().AddLogging().AddMetrics();
