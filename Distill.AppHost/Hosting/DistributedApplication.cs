@@ -22,6 +22,7 @@ public sealed class DistributedApplication
     private readonly ConcurrentDictionary<string, TaskCompletionSource<bool>> completed = new();
     private readonly ConcurrentStack<ResourceProcess> running = new();
     private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private volatile bool shuttingDown;
 
     internal DistributedApplication(IReadOnlyList<Resource> resources, string dataDirectory, string? otlpEndpoint)
     {
@@ -74,7 +75,8 @@ public sealed class DistributedApplication
             catch (OperationCanceledException) { }
         }
 
-        // Dependents first, Redis last: stop in the reverse order of starting (the stack's order).
+        // Dependents first, Redis last: stop in the reverse order of starting (the stack's order). No restarts now.
+        shuttingDown = true;
         foreach (var process in running)
             await process.StopAsync();
         stopping.Cancel();
@@ -127,7 +129,7 @@ public sealed class DistributedApplication
             for (int attempt = 0; ; attempt++)
             {
                 int exitCode = await RunOnceAsync(process, attempt, cancellationToken);
-                if (cancellationToken.IsCancellationRequested) return;
+                if (cancellationToken.IsCancellationRequested || shuttingDown) return;
                 if (exitCode == 0)
                 {
                     Update(resource.Name, s => s with { State = ResourceState.Finished, ExitCode = 0 });
