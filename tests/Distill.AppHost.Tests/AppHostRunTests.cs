@@ -23,7 +23,7 @@ public sealed class AppHostRunTests : IClassFixture<DefaultModelsFixture>, IDisp
     [Fact]
     public async Task TheGraphRunsToCompletionLeavesAReportAndNoProcessBehind()
     {
-        using var apphost = StartAppHost();
+        var apphost = StartAppHost();
         int exitCode = await WaitForExitAsync(apphost);
 
         Assert.True(exitCode == 0, $"the AppHost exited with {exitCode}:\n{Tail(apphost)}");
@@ -36,7 +36,7 @@ public sealed class AppHostRunTests : IClassFixture<DefaultModelsFixture>, IDisp
     [Fact]
     public async Task AKilledTeacherIsRestartedAndTheRunStillCompletes()
     {
-        using var apphost = StartAppHost();
+        var apphost = StartAppHost();
         var metrics = Path.Combine(data, "runs", "default", "metrics.jsonl");
         var deadline = DateTime.UtcNow + RunLimit;
         while (!(File.Exists(metrics) && File.ReadAllLines(metrics).Length >= 1) && DateTime.UtcNow < deadline && !apphost.HasExited)
