@@ -22,12 +22,13 @@ if (args.Length > 2)
     torch.set_num_threads(int.Parse(args[2]));
 const int batchSize = 8, promptLength = 32, completionLength = 64;
 
+// The architectures of the default teacher and student (Distill.StudentTrainer/Bootstrap/DefaultModels.cs).
 var teacher = new LlamaConfig
 {
-    ModelType = LlamaConfig.Llama, VocabSize = 64, HiddenSize = 256, IntermediateSize = 768, NumHiddenLayers = 4,
-    NumAttentionHeads = 8, NumKeyValueHeads = 4, HeadDim = 32, MaxPositionEmbeddings = 256,
+    ModelType = LlamaConfig.Llama, VocabSize = 64, HiddenSize = 128, IntermediateSize = 384, NumHiddenLayers = 4,
+    NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 32, MaxPositionEmbeddings = 256, TieWordEmbeddings = true,
 };
-var student = teacher with { HiddenSize = 128, IntermediateSize = 384, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2 };
+var student = teacher with { HiddenSize = 64, IntermediateSize = 192, NumHiddenLayers = 2, HeadDim = 16 };
 
 Console.WriteLine($"device {device.type}, torch threads {torch.get_num_threads()}, batch {batchSize}, prompt {promptLength}, " +
     $"completion {completionLength}, {iterations} timed iterations after 1 warm-up");
