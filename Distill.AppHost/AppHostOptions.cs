@@ -1,8 +1,8 @@
 namespace Distill.AppHost;
 
 /// <summary>
-/// What the user chooses when starting the platform, from <c>appsettings.json</c>, <c>DISTILL_*</c>-free plain
-/// configuration keys, or flags (<c>--teacher-backend onnx</c> is the key <c>teacher-backend</c>).
+/// What the user chooses when starting the platform: <c>appsettings.json</c> beside the AppHost, overridden by flags
+/// (<c>--teacher-backend onnx</c> sets <c>TeacherBackend</c>; see <see cref="AppHostFlags"/>).
 /// </summary>
 public sealed class AppHostOptions
 {

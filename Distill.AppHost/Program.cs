@@ -33,7 +33,7 @@ var teacherModel = options.TeacherModel is { } t ? Path.GetFullPath(t) : Path.Co
 var studentModel = options.Student is { } s ? Path.GetFullPath(s) : Path.Combine(models, "student");
 bool dashboardOn = options.OtlpEndpoint is null && !string.IsNullOrWhiteSpace(options.DashboardUrl);
 
-var builder = DistributedApplicationFactory.CreateBuilder(args);
+var builder = DistributedApplicationFactory.CreateBuilder();
 
 var cache = builder.AddRedis("cache");
 

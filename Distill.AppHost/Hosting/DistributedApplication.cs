@@ -41,9 +41,6 @@ public sealed class DistributedApplication
 
     public string LogDirectory => Path.Combine(dataDirectory, "logs");
 
-    /// <summary>Raised when every job has finished (true) or one failed (false).</summary>
-    public Task<bool> Completion { get; private set; } = Task.FromResult(true);
-
     /// <summary>
     /// Runs until every job finishes or one fails (then, with <paramref name="keepRunning"/>, until
     /// <paramref name="cancellationToken"/> fires), and stops every process. Returns the exit code: 0 when every job
@@ -57,12 +54,13 @@ public sealed class DistributedApplication
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var supervisors = resources.Select(resource => Task.Run(() => SuperviseAsync(resource, stopping.Token))).ToArray();
         var jobs = resources.Where(r => r.IsJob).Select(r => completed[r.Name].Task).ToArray();
-        Completion = jobs.Length == 0 ? new TaskCompletionSource<bool>().Task : AllSucceededAsync(jobs);
+        // True once every job has finished, false as soon as one fails; with no jobs, it runs until stopped.
+        var completion = jobs.Length == 0 ? new TaskCompletionSource<bool>().Task : AllSucceededAsync(jobs);
 
         int exitCode;
         try
         {
-            exitCode = await Completion.WaitAsync(cancellationToken) ? 0 : 1;
+            exitCode = await completion.WaitAsync(cancellationToken) ? 0 : 1;
         }
         catch (OperationCanceledException)
         {

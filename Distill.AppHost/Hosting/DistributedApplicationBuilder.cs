@@ -7,12 +7,13 @@ public sealed class DistributedApplicationBuilder
 {
     private readonly List<Resource> resources = [];
 
-    internal DistributedApplicationBuilder(string[] args)
+    // Flags are the AppHost's own (AppHostFlags); resources read appsettings.json and the environment, e.g. an
+    // existing Redis as ConnectionStrings__cache.
+    internal DistributedApplicationBuilder()
     {
         Configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddEnvironmentVariables()
-            .AddCommandLine(args)
             .Build();
     }
 
@@ -34,7 +35,7 @@ public sealed class DistributedApplicationBuilder
 
 public static class DistributedApplicationFactory
 {
-    public static DistributedApplicationBuilder CreateBuilder(string[] args) => new(args);
+    public static DistributedApplicationBuilder CreateBuilder() => new();
 }
 
 /// <summary>A resource being configured; the extension methods below read like Aspire's.</summary>

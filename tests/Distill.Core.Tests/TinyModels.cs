@@ -33,11 +33,4 @@ internal static class TinyModels
         model.eval();
         return model;
     }
-
-    public static string TemporaryDirectory()
-    {
-        var path = Path.Combine(Path.GetTempPath(), "distill-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(path);
-        return path;
-    }
 }

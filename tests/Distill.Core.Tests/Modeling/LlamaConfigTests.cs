@@ -4,9 +4,10 @@ namespace Distill.Core.Tests.Modeling;
 
 public sealed class LlamaConfigTests : IDisposable
 {
-    private readonly string directory = TinyModels.TemporaryDirectory();
+    private readonly TemporaryDirectory temporary = new();
+    private string directory => temporary.Path;
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => temporary.Dispose();
 
     [Fact]
     public void ReadsAHuggingFaceLlama31ConfigWithDefaults()

@@ -7,9 +7,10 @@ namespace Distill.Core.Tests.Modeling;
 
 public sealed class ModelCheckpointTests : IDisposable
 {
-    private readonly string directory = TinyModels.TemporaryDirectory();
+    private readonly TemporaryDirectory temporary = new();
+    private string directory => temporary.Path;
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => temporary.Dispose();
 
     private const string TinyQwen2ConfigJson = """
         {

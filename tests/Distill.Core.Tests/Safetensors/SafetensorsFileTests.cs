@@ -6,9 +6,10 @@ namespace Distill.Core.Tests.Safetensors;
 
 public sealed class SafetensorsFileTests : IDisposable
 {
-    private readonly string directory = TinyModels.TemporaryDirectory();
+    private readonly TemporaryDirectory temporary = new();
+    private string directory => temporary.Path;
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => temporary.Dispose();
 
     [Theory]
     [InlineData(torch.ScalarType.Float32)]
