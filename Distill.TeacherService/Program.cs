@@ -9,5 +9,4 @@ app.MapTeacherService();
 
 app.Run();
 
-/// <summary>Visible to the tests, which start the service on a real Kestrel port.</summary>
-public partial class Program;
+

@@ -79,6 +79,9 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
         for (int step = firstStep; step <= options.Steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            // A function of the step alone, so a resumed run continues the same schedule.
+            foreach (var group in optimizer.ParamGroups)
+                group.LearningRate = options.LearningRateAt(step);
             var metrics = await StepAsync(step, model, tokenizer, optimizer, objective, estimator, prompts, cancellationToken);
             RunDirectory.AppendJsonLine(run.MetricsPath, metrics);
             telemetry.Record(metrics);

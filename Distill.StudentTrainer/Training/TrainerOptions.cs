@@ -29,6 +29,9 @@ public sealed class TrainerOptions
     public double Temperature { get; set; } = 0.7;
     public double TopP { get; set; } = 1.0;
     public double LearningRate { get; set; } = 2e-4;
+    // Adam's first steps move every parameter by about the full learning rate whatever its gradient's size: a linear
+    // warm-up keeps that from knocking a warm-started student off what it already knows.
+    public int WarmupSteps { get; set; }
     public double WeightDecay { get; set; }
     public double MaxGradNorm { get; set; } = 1.0;
     public int InnerEpochs { get; set; } = 1;
@@ -64,6 +67,7 @@ public sealed class TrainerOptions
         ["--resume"] = Key(nameof(Resume)), ["--steps"] = Key(nameof(Steps)), ["--batch-size"] = Key(nameof(BatchSize)),
         ["--group-size"] = Key(nameof(GroupSize)), ["--max-new-tokens"] = Key(nameof(MaxNewTokens)),
         ["--temperature"] = Key(nameof(Temperature)), ["--top-p"] = Key(nameof(TopP)), ["--lr"] = Key(nameof(LearningRate)),
+        ["--warmup-steps"] = Key(nameof(WarmupSteps)),
         ["--weight-decay"] = Key(nameof(WeightDecay)), ["--max-grad-norm"] = Key(nameof(MaxGradNorm)),
         ["--inner-epochs"] = Key(nameof(InnerEpochs)), ["--checkpoint-every"] = Key(nameof(CheckpointEvery)),
         ["--threshold"] = Key(nameof(Threshold)), ["--penalty"] = Key(nameof(Penalty)), ["--kappa"] = Key(nameof(Kappa)),
@@ -126,6 +130,7 @@ public sealed class TrainerOptions
         Require(double.IsFinite(Temperature) && Temperature > 0, "--temperature", "a finite number > 0", Temperature);
         Require(TopP > 0 && TopP <= 1, "--top-p", "within (0, 1]", TopP);
         Require(double.IsFinite(LearningRate) && LearningRate > 0, "--lr", "a finite number > 0", LearningRate);
+        Require(WarmupSteps >= 0, "--warmup-steps", "at least 0", WarmupSteps);
         Require(double.IsFinite(WeightDecay) && WeightDecay >= 0, "--weight-decay", "a finite number >= 0", WeightDecay);
         Require(double.IsFinite(MaxGradNorm) && MaxGradNorm > 0, "--max-grad-norm", "a finite number > 0", MaxGradNorm);
         Require(InnerEpochs >= 1, "--inner-epochs", "at least 1", InnerEpochs);
@@ -145,6 +150,9 @@ public sealed class TrainerOptions
         }
         return problems;
     }
+
+    /// <summary>The learning rate of step <paramref name="step"/> (1-based): linear warm-up over <see cref="WarmupSteps"/>, then constant.</summary>
+    public double LearningRateAt(int step) => WarmupSteps == 0 ? LearningRate : LearningRate * Math.Min(1.0, step / (double)WarmupSteps);
 
     private static T Parse<T>(string flag, string value, params (string Spelling, T Value)[] choices)
     {

@@ -22,6 +22,7 @@ public class TrainerOptionsTests
     [InlineData("--dataset", nameof(TrainerOptions.Dataset), "/no/such/file.jsonl")]
     [InlineData("--student", nameof(TrainerOptions.Student), "/no/such/checkpoint")]
     [InlineData("--kappa", nameof(TrainerOptions.Kappa), "-0.5")]
+    [InlineData("--warmup-steps", nameof(TrainerOptions.WarmupSteps), "-1")]
     public void EachInvalidValueGivesOneMessageNamingItsFlag(string flag, string property, string value)
     {
         var options = Valid();
@@ -31,6 +32,16 @@ public class TrainerOptionsTests
 
         var problem = Assert.Single(options.Validate());
         Assert.StartsWith(flag, problem);
+    }
+
+    [Fact]
+    public void WarmupRisesLinearlyToTheLearningRateThenHoldsIt()
+    {
+        var options = Valid();
+        (options.LearningRate, options.WarmupSteps) = (1e-4, 4);
+        Assert.Equal([2.5e-5, 5e-5, 7.5e-5, 1e-4, 1e-4], Enumerable.Range(1, 5).Select(step => Math.Round(options.LearningRateAt(step), 12)));
+        options.WarmupSteps = 0;
+        Assert.Equal(1e-4, options.LearningRateAt(1));
     }
 
     [Fact]

@@ -1,0 +1,92 @@
+using System.Globalization;
+
+namespace Distill.Experiment;
+
+/// <summary>Which part of the experiment a run belongs to.</summary>
+public enum RunGroup
+{
+    /// <summary>Every objective over the thresholds and seeds.</summary>
+    Main,
+
+    /// <summary>One knob of cmdp (n, κ) or lagrangian (λ's learning rate) moved away from its default, at one d and seed.</summary>
+    Sensitivity,
+}
+
+/// <summary>
+/// One training run of the experiment. <see cref="Method"/> names the row of the table (kl-penalty is two methods, one
+/// per λ); <see cref="TrainerFlags"/> are the trainer settings that differ from the shared schedule.
+/// </summary>
+public sealed record PlannedRun(string Name, string Method, string Objective, double Threshold, int Seed, RunGroup Group,
+    IReadOnlyDictionary<string, string> TrainerFlags, string? Variant = null)
+{
+    /// <summary>
+    /// Whether d enters the objective. reward-only, kl-penalty and distill never read d: one run per seed serves
+    /// every threshold, its evaluated KLs are compared with each d.
+    /// </summary>
+    public bool UsesThreshold => Objective is "cmdp" or "lagrangian";
+}
+
+public static class ExperimentPlan
+{
+    /// <summary>The default n, κ of cmdp and λ learning rate of lagrangian (the trainer's), which the sensitivity runs move.</summary>
+    public const double DefaultPenalty = 1.0, DefaultKappa = 0.1, DefaultLambdaLearningRate = 0.01;
+
+    /// <summary>
+    /// Every run, seed by seed, so an experiment stopped early has all methods for the seeds it finished. Sensitivity
+    /// runs come last, at the middle threshold and the first seed.
+    /// </summary>
+    public static IReadOnlyList<PlannedRun> Create(ExperimentOptions options)
+    {
+        var thresholds = options.ThresholdValues;
+        var middle = MiddleThreshold(options);
+        var runs = new List<PlannedRun>();
+        foreach (var seed in options.SeedValues)
+            foreach (var objective in options.ObjectiveNames)
+                switch (objective)
+                {
+                    case "cmdp" or "lagrangian":
+                        foreach (var d in thresholds)
+                            runs.Add(Run(objective, objective, d, seed, RunGroup.Main, []));
+                        break;
+                    case "kl-penalty":
+                        foreach (var coefficient in options.KlCoefficientValues)
+                            runs.Add(Run($"kl-penalty λ={Number(coefficient)}", objective, middle, seed, RunGroup.Main,
+                                new() { ["KlCoefficient"] = Number(coefficient) }, $"kl{Number(coefficient)}"));
+                        break;
+                    default:
+                        runs.Add(Run(objective, objective, middle, seed, RunGroup.Main, []));
+                        break;
+                }
+
+        if (options.Sensitivity)
+        {
+            var seed = options.SeedValues[0];
+            if (options.ObjectiveNames.Contains("cmdp"))
+            {
+                foreach (var n in options.PenaltyValues.Where(n => n != DefaultPenalty))
+                    runs.Add(Run("cmdp", "cmdp", middle, seed, RunGroup.Sensitivity, new() { ["Penalty"] = Number(n) }, $"n{Number(n)}"));
+                foreach (var kappa in options.KappaValues.Where(k => k != DefaultKappa))
+                    runs.Add(Run("cmdp", "cmdp", middle, seed, RunGroup.Sensitivity, new() { ["Kappa"] = Number(kappa) }, $"kappa{Number(kappa)}"));
+            }
+            if (options.ObjectiveNames.Contains("lagrangian"))
+                foreach (var rate in options.LambdaLearningRateValues.Where(r => r != DefaultLambdaLearningRate))
+                    runs.Add(Run("lagrangian", "lagrangian", middle, seed, RunGroup.Sensitivity,
+                        new() { ["LambdaLearningRate"] = Number(rate) }, $"lambdalr{Number(rate)}"));
+        }
+        return runs;
+    }
+
+    /// <summary>The reference d: d-free objectives train with it in their manifest, and sensitivity runs use it.</summary>
+    public static double MiddleThreshold(ExperimentOptions options) =>
+        options.ThresholdValues.Order().ElementAt(options.ThresholdValues.Count / 2);
+
+    private static PlannedRun Run(string method, string objective, double threshold, int seed, RunGroup group,
+        Dictionary<string, string> flags, string? variant = null)
+    {
+        var name = string.Join("-", new[] { objective, variant, group == RunGroup.Main && objective is "cmdp" or "lagrangian" || group == RunGroup.Sensitivity ? $"d{Number(threshold)}" : null, $"s{seed}" }
+            .Where(part => part is not null));
+        return new PlannedRun(name, method, objective, threshold, seed, group, flags, variant);
+    }
+
+    public static string Number(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
+}

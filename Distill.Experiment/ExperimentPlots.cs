@@ -1,0 +1,112 @@
+using ScottPlot;
+
+namespace Distill.Experiment;
+
+/// <summary>The experiment's two figures: accuracy against constraint satisfaction, and the training curves.</summary>
+public static class ExperimentPlots
+{
+    private const int PanelWidth = 520, PanelHeight = 440;
+
+    /// <summary>
+    /// One panel per d: greedy accuracy against CSR at d on the held-out set; a small marker per seed, a large one for the
+    /// mean over seeds, a black star for the starting student. Up and to the right is better.
+    /// </summary>
+    public static void SavePareto(string path, ExperimentReport report)
+    {
+        var thresholds = report.Options.ThresholdValues;
+        var methods = report.Summaries.Select(s => s.Method).Distinct().ToArray();
+        var multiplot = Panels(thresholds.Count, rows: 1);
+        for (int column = 0; column < thresholds.Count; column++)
+        {
+            var d = thresholds[column];
+            var plot = multiplot.GetPlot(column);
+            for (int m = 0; m < methods.Length; m++)
+            {
+                var color = plot.Add.Palette.GetColor(m);
+                var runs = report.Outcomes.Where(o => o.Group == RunGroup.Main && o.Method == methods[m] && o.Threshold == d).ToArray();
+                if (runs.Length == 0) continue;
+                var seeds = plot.Add.ScatterPoints(runs.Select(r => r.SatisfactionRate).ToArray(), runs.Select(r => r.GreedyAccuracy).ToArray(), color);
+                seeds.MarkerSize = 6;
+                var mean = plot.Add.ScatterPoints(new[] { runs.Average(r => r.SatisfactionRate) }, new[] { runs.Average(r => r.GreedyAccuracy) }, color);
+                mean.MarkerSize = 16;
+                mean.MarkerShape = MarkerShape.FilledDiamond;
+                mean.LegendText = methods[m];
+            }
+            foreach (var start in report.Start.Where(s => s.Threshold == d))
+            {
+                var marker = plot.Add.ScatterPoints(new[] { start.SatisfactionRate }, new[] { start.GreedyAccuracy }, Colors.Black);
+                marker.MarkerSize = 14;
+                marker.MarkerShape = MarkerShape.FilledTriangleUp;
+                marker.LegendText = "start";
+            }
+            plot.Title($"d = {ExperimentPlan.Number(d)}");
+            plot.XLabel("constraint satisfaction rate (held-out samples)");
+            plot.YLabel("greedy accuracy (held-out)");
+            plot.ShowLegend(Alignment.LowerLeft);
+        }
+        Save(multiplot, path, thresholds.Count, 1);
+    }
+
+    /// <summary>
+    /// Top row, one panel per d: mean sequence KL per training step (mean over seeds, 5-step moving average), d dashed.
+    /// Bottom row: the training reward (share of correct samples) per step. d-free methods appear in every column.
+    /// </summary>
+    public static void SaveTrainingCurves(string path, ExperimentOptions options, IReadOnlyList<RunResult> results)
+    {
+        var thresholds = options.ThresholdValues;
+        var main = results.Where(r => r.Run.Group == RunGroup.Main && r.Metrics.Count > 0).ToArray();
+        var methods = main.Select(r => r.Run.Method).Distinct().ToArray();
+        var multiplot = Panels(thresholds.Count, rows: 2);
+        for (int column = 0; column < thresholds.Count; column++)
+        {
+            var d = thresholds[column];
+            var cost = multiplot.GetPlot(column);
+            var reward = multiplot.GetPlot(thresholds.Count + column);
+            for (int m = 0; m < methods.Length; m++)
+            {
+                var runs = main.Where(r => r.Run.Method == methods[m] && (!r.Run.UsesThreshold || r.Run.Threshold == d)).ToArray();
+                if (runs.Length == 0) continue;
+                var color = cost.Add.Palette.GetColor(m);
+                AddCurve(cost, runs, metrics => metrics.CostMean, methods[m], color);
+                AddCurve(reward, runs, metrics => metrics.Reward, methods[m], color);
+            }
+            var line = cost.Add.HorizontalLine(d);
+            line.LinePattern = LinePattern.Dashed;
+            line.Color = Colors.Black;
+            cost.Title($"mean sequence KL while training, d = {ExperimentPlan.Number(d)}");
+            cost.XLabel("step");
+            cost.YLabel("mean KL of the step's samples");
+            cost.ShowLegend(Alignment.UpperLeft);
+            reward.Title($"training reward, d = {ExperimentPlan.Number(d)}");
+            reward.XLabel("step");
+            reward.YLabel("share of correct samples");
+            reward.Axes.SetLimitsY(0, 1);
+        }
+        Save(multiplot, path, thresholds.Count, 2);
+    }
+
+    private static void AddCurve(Plot plot, RunResult[] runs, Func<Core.Runs.TrainingStepMetrics, double> value, string legend, Color color)
+    {
+        int steps = runs.Min(r => r.Metrics.Count);
+        var mean = Enumerable.Range(0, steps).Select(i => runs.Average(r => value(r.Metrics[i]))).ToArray();
+        var smoothed = mean.Select((_, i) => mean.Skip(Math.Max(0, i - 4)).Take(Math.Min(5, i + 1)).Average()).ToArray();
+        var line = plot.Add.ScatterLine(Enumerable.Range(1, steps).Select(s => (double)s).ToArray(), smoothed, color);
+        line.LegendText = legend;
+        line.LineWidth = 2;
+    }
+
+    private static Multiplot Panels(int columns, int rows)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(columns * rows);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: rows, columns: columns);
+        return multiplot;
+    }
+
+    private static void Save(Multiplot multiplot, string path, int columns, int rows)
+    {
+        var temporary = path + ".tmp.png";
+        multiplot.SavePng(temporary, PanelWidth * columns, PanelHeight * rows);
+        File.Move(temporary, path, overwrite: true);
+    }
+}

@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Text;
+using Distill.Core.Divergence;
+using Distill.Core.Runs;
+using Distill.Evaluator.Evaluation;
+
+namespace Distill.Experiment;
+
+/// <summary>One run's held-out numbers at one threshold d.</summary>
+public sealed record RunOutcome(string Run, string Method, double Threshold, int Seed, RunGroup Group, string? Variant,
+    double GreedyAccuracy, double PassAt1, double SatisfactionRate, double CostMean, double ResponseTokens,
+    double TrainingSeconds, double? FinalLambda);
+
+/// <summary>Mean and sample standard deviation over seeds.</summary>
+public sealed record Spread(double Mean, double StandardDeviation, int Count)
+{
+    public static Spread Of(IEnumerable<double> values)
+    {
+        var all = values.ToArray();
+        if (all.Length == 0) return new Spread(double.NaN, double.NaN, 0);
+        var mean = all.Average();
+        var deviation = all.Length < 2 ? 0 : Math.Sqrt(all.Sum(v => (v - mean) * (v - mean)) / (all.Length - 1));
+        return new Spread(mean, deviation, all.Length);
+    }
+}
+
+/// <summary>One row of the main table: a method at one d, over seeds.</summary>
+public sealed record MethodSummary(string Method, double Threshold, Spread GreedyAccuracy, Spread PassAt1, Spread SatisfactionRate,
+    Spread CostMean, Spread ResponseTokens, Spread TrainingSeconds);
+
+/// <summary>
+/// The experiment's results: every run's outcome at every threshold (a d-free method's one run per seed is compared with
+/// each d), the per-method summaries, and the sensitivity rows; written as results.json and results.md.
+/// </summary>
+public sealed class ExperimentReport
+{
+    public const string JsonFileName = "results.json", MarkdownFileName = "results.md",
+        ParetoFileName = "pareto.png", CurvesFileName = "training-curves.png";
+
+    public required ExperimentOptions Options { get; init; }
+    public required IReadOnlyList<RunOutcome> Outcomes { get; init; }
+    public required IReadOnlyList<MethodSummary> Summaries { get; init; }
+    public required IReadOnlyList<RunOutcome> Start { get; init; }
+    public required double? TeacherAccuracy { get; init; }
+    public required IReadOnlyList<string> Failures { get; init; }
+    public required string CommandLine { get; init; }
+    public required string Machine { get; init; }
+    public required double WallSeconds { get; init; }
+    public DateTimeOffset FinishedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    public static ExperimentReport Create(ExperimentOptions options, IReadOnlyList<RunResult> results, CheckpointEvaluation? start,
+        string commandLine, string machine, double wallSeconds)
+    {
+        var outcomes = new List<RunOutcome>();
+        foreach (var result in results.Where(r => r.Evaluation is not null))
+        {
+            var thresholds = result.Run.Group == RunGroup.Main && !result.Run.UsesThreshold ? options.ThresholdValues : [result.Run.Threshold];
+            foreach (var d in thresholds)
+                outcomes.Add(Outcome(result.Run.Name, result.Run.Method, d, result.Run.Seed, result.Run.Group, result.Run.Variant,
+                    result.Evaluation!, result.TrainingSeconds, result.Metrics.LastOrDefault()?.Lambda));
+        }
+
+        var methods = outcomes.Where(o => o.Group == RunGroup.Main).Select(o => o.Method).Distinct().ToArray();
+        var summaries = options.ThresholdValues.SelectMany(d => methods.Select(method =>
+        {
+            var runs = outcomes.Where(o => o.Group == RunGroup.Main && o.Method == method && o.Threshold == d).ToArray();
+            return new MethodSummary(method, d, Spread.Of(runs.Select(r => r.GreedyAccuracy)), Spread.Of(runs.Select(r => r.PassAt1)),
+                Spread.Of(runs.Select(r => r.SatisfactionRate)), Spread.Of(runs.Select(r => r.CostMean)),
+                Spread.Of(runs.Select(r => r.ResponseTokens)), Spread.Of(runs.Select(r => r.TrainingSeconds)));
+        }).Where(s => s.GreedyAccuracy.Count > 0)).ToArray();
+
+        var startOutcomes = start is null ? [] : options.ThresholdValues
+            .Select(d => Outcome("start", "start (warm student)", d, 0, RunGroup.Main, null, start, 0, null)).ToArray();
+        var failures = results.Where(r => r.Error is not null).Select(r => $"{r.Run.Name}: {r.Error}").ToArray();
+        return new ExperimentReport
+        {
+            Options = options, Outcomes = outcomes, Summaries = summaries, Start = startOutcomes,
+            TeacherAccuracy = start?.Metrics.TeacherAccuracy, Failures = failures, CommandLine = commandLine, Machine = machine,
+            WallSeconds = wallSeconds,
+        };
+    }
+
+    private static RunOutcome Outcome(string run, string method, double d, int seed, RunGroup group, string? variant,
+        CheckpointEvaluation evaluation, double trainingSeconds, double? lambda) =>
+        new(run, method, d, seed, group, variant, evaluation.Metrics.GreedyAccuracy, evaluation.Metrics.SampledPassAt1,
+            ConstraintSatisfactionRate.At(evaluation.SequenceCosts.ToArray(), d), evaluation.Metrics.CostMean,
+            evaluation.Metrics.MeanResponseTokens, trainingSeconds, lambda);
+
+    public void Write(string directory, IReadOnlyList<RunResult> results)
+    {
+        Directory.CreateDirectory(directory);
+        RunDirectory.WriteJsonAtomically(Path.Combine(directory, JsonFileName), this);
+        ExperimentPlots.SavePareto(Path.Combine(directory, ParetoFileName), this);
+        ExperimentPlots.SaveTrainingCurves(Path.Combine(directory, CurvesFileName), Options, results);
+        var markdown = Path.Combine(directory, MarkdownFileName);
+        File.WriteAllText(markdown + ".tmp", ToMarkdown());
+        File.Move(markdown + ".tmp", markdown, overwrite: true);
+    }
+
+    public string ToMarkdown()
+    {
+        var text = new StringBuilder();
+        var o = Options;
+        text.AppendLine("# Experiment results (generated)").AppendLine();
+        text.AppendLine(Invariant($"- Command: `{CommandLine}`"));
+        text.AppendLine($"- Machine: {Machine}");
+        text.AppendLine(Invariant($"- Finished {FinishedAt:yyyy-MM-dd HH:mm} UTC; wall time {WallSeconds / 60:0.0} min for the whole experiment."));
+        text.AppendLine(Invariant($"- Every run: {o.Steps} steps of {o.BatchSize} prompts × {o.GroupSize} samples (temperature {o.Temperature}), AdamW lr {o.LearningRate} with {o.WarmupSteps} warm-up steps; {o.TeacherScoredSamplesPerRun} teacher-scored samples per run."));
+        text.AppendLine(Invariant($"- Held-out set: {o.EvaluationProblems} generated test-split problems; greedy accuracy, and {o.EvaluationSamples} samples per problem at temperature {o.Temperature} for pass@1, the sequence KL (k1, summed) and the CSR at each d."));
+        if (TeacherAccuracy is { } teacher) text.AppendLine(Invariant($"- Teacher greedy accuracy on the same set: {Percent(teacher)}."));
+        text.AppendLine(Invariant($"- Seeds {o.Seeds}; mean ± standard deviation over seeds (n = runs per cell)."));
+        text.AppendLine();
+
+        foreach (var d in o.ThresholdValues)
+        {
+            text.AppendLine(Invariant($"## d = {d}")).AppendLine();
+            text.AppendLine("| method | n | greedy accuracy | pass@1 | CSR at d | mean KL | response tokens | training time (s) |");
+            text.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var start in Start.Where(s => s.Threshold == d))
+                text.AppendLine(Invariant($"| {start.Method} | 1 | {Percent(start.GreedyAccuracy)} | {Percent(start.PassAt1)} | {Percent(start.SatisfactionRate)} | {start.CostMean:0.00} | {start.ResponseTokens:0.0} | – |"));
+            foreach (var row in Summaries.Where(s => s.Threshold == d))
+                text.AppendLine(Invariant($"| {row.Method} | {row.GreedyAccuracy.Count} | {Percent(row.GreedyAccuracy)} | {Percent(row.PassAt1)} | {Percent(row.SatisfactionRate)} | {Plain(row.CostMean)} | {Plain(row.ResponseTokens, "0.0")} | {Plain(row.TrainingSeconds, "0")} |"));
+            text.AppendLine();
+        }
+
+        var sensitivity = Outcomes.Where(r => r.Group == RunGroup.Sensitivity).ToArray();
+        if (sensitivity.Length > 0)
+        {
+            var d = ExperimentPlan.MiddleThreshold(o);
+            var seed = o.SeedValues[0];
+            text.AppendLine(Invariant($"## Sensitivity (d = {d}, seed {seed})")).AppendLine();
+            text.AppendLine("| method | setting | greedy accuracy | pass@1 | CSR at d | mean KL | final λ |");
+            text.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+            var references = Outcomes.Where(r => r.Group == RunGroup.Main && r.Seed == seed && r.Threshold == d && r.Method is "cmdp" or "lagrangian");
+            foreach (var row in references.Concat(sensitivity).OrderBy(r => r.Method).ThenBy(r => r.Variant ?? ""))
+            {
+                var setting = row.Variant ?? (row.Method == "cmdp"
+                    ? Invariant($"n{ExperimentPlan.DefaultPenalty}, kappa{ExperimentPlan.DefaultKappa} (default)")
+                    : Invariant($"lambdalr{ExperimentPlan.DefaultLambdaLearningRate} (default)"));
+                text.AppendLine(Invariant($"| {row.Method} | {setting} | {Percent(row.GreedyAccuracy)} | {Percent(row.PassAt1)} | {Percent(row.SatisfactionRate)} | {row.CostMean:0.00} | {(row.FinalLambda is { } l ? l.ToString("0.###", CultureInfo.InvariantCulture) : "–")} |"));
+            }
+            text.AppendLine();
+        }
+
+        text.AppendLine($"![Pareto]({ParetoFileName})").AppendLine();
+        text.AppendLine($"![Training curves]({CurvesFileName})").AppendLine();
+        text.AppendLine("## Every run").AppendLine();
+        text.AppendLine("| run | d | greedy accuracy | pass@1 | CSR at d | mean KL | response tokens | training time (s) | final λ |");
+        text.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var row in Outcomes)
+            text.AppendLine(Invariant($"| {row.Run} | {row.Threshold} | {Percent(row.GreedyAccuracy)} | {Percent(row.PassAt1)} | {Percent(row.SatisfactionRate)} | {row.CostMean:0.00} | {row.ResponseTokens:0.0} | {row.TrainingSeconds:0} | {(row.FinalLambda is { } l ? l.ToString("0.###", CultureInfo.InvariantCulture) : "–")} |"));
+        if (Failures.Count > 0)
+        {
+            text.AppendLine().AppendLine("## Runs that failed").AppendLine();
+            foreach (var failure in Failures) text.AppendLine($"- {failure}");
+        }
+        return text.ToString();
+    }
+
+    private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Percent(double share) => Invariant($"{100 * share:0.0} %");
+
+    private static string Percent(Spread spread) => Invariant($"{100 * spread.Mean:0.0} ± {100 * spread.StandardDeviation:0.0} %");
+
+    private static string Plain(Spread spread, string format = "0.00") =>
+        spread.Mean.ToString(format, CultureInfo.InvariantCulture) + " ± " + spread.StandardDeviation.ToString(format, CultureInfo.InvariantCulture);
+}

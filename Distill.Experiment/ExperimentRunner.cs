@@ -1,0 +1,135 @@
+using System.Globalization;
+using Distill.Core.Runs;
+using Distill.Evaluator;
+using Distill.Evaluator.Evaluation;
+using Distill.Evaluator.Runs;
+using Distill.StudentTrainer.Training;
+using Microsoft.Extensions.Options;
+
+namespace Distill.Experiment;
+
+/// <summary>The outcome of one planned run: its training metrics and the evaluation of its final checkpoint.</summary>
+public sealed record RunResult(PlannedRun Run, IReadOnlyList<TrainingStepMetrics> Metrics, CheckpointEvaluation? Evaluation, string? Error)
+{
+    /// <summary>Training wall time, summed over steps, so a resumed run counts each step once.</summary>
+    public double TrainingSeconds => Metrics.Sum(m => m.StepSeconds);
+}
+
+/// <summary>
+/// Trains each planned run in this process (the trainer's own <see cref="PolicyTrainer"/>, scoring through the teacher
+/// service over HTTP) and evaluates its final checkpoint with the evaluator's own runner on the shared held-out set.
+/// A run already completed and evaluated is read back, not redone; a run stopped midway resumes from its last checkpoint.
+/// </summary>
+public sealed class ExperimentRunner(ExperimentOptions options, Uri teacher, TextWriter console) : IDisposable
+{
+    // Runs are evaluated at their own d (from run.json); the starting student, outside any run, at the middle d, and
+    // with the teacher's own accuracy as the ceiling.
+    private readonly IHost evaluator = CreateEvaluator(options, teacher, threshold: null);
+    private readonly IHost startEvaluator = CreateEvaluator(options, teacher, threshold: ExperimentPlan.MiddleThreshold(options));
+
+    public string RunsDirectory => Path.Combine(Path.GetFullPath(options.Output), "runs");
+
+    public string StudentModel => Path.Combine(Path.GetFullPath(options.Models), "student");
+
+    public async Task<RunResult> RunAsync(PlannedRun plan, CancellationToken cancellationToken)
+    {
+        var run = new RunDirectory(Path.Combine(RunsDirectory, plan.Name));
+        var finalCheckpoint = run.CheckpointPath(options.Steps);
+        if (!run.IsCompleted)
+        {
+            // Without a checkpoint there is nothing to resume: start clean rather than append to stale metrics.
+            if (Directory.Exists(run.Path) && run.ReadLatestCheckpoint() is null)
+                Directory.Delete(run.Path, recursive: true);
+            await TrainAsync(plan, run, cancellationToken);
+        }
+        if (!EvaluationStore.HasResult(run, options.Steps))
+            await evaluator.Services.GetRequiredService<EvaluationRunner>().EvaluateCheckpointsAsync([finalCheckpoint], cancellationToken);
+
+        var stored = EvaluationStore.Read(run, options.Steps);
+        return new RunResult(plan, run.ReadMetrics(), stored?.Evaluation, stored?.Failure?.Error ?? (stored is null ? "not evaluated" : null));
+    }
+
+    /// <summary>The starting student, evaluated once: the reference every method moves away from.</summary>
+    public async Task<CheckpointEvaluation?> EvaluateStartAsync(CancellationToken cancellationToken)
+    {
+        var directory = Path.Combine(Path.GetFullPath(options.Output), "start", "student");
+        var path = Path.Combine(directory, EvaluationStore.EvaluationFileName);
+        if (!File.Exists(path))
+            await startEvaluator.Services.GetRequiredService<EvaluationRunner>().EvaluateCheckpointsAsync([StudentModel], cancellationToken);
+        return File.Exists(path)
+            ? System.Text.Json.JsonSerializer.Deserialize<CheckpointEvaluation>(File.ReadAllText(path), EvaluationStore.Json)
+            : null;
+    }
+
+    private async Task TrainAsync(PlannedRun plan, RunDirectory run, CancellationToken cancellationToken)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Trainer:Objective"] = plan.Objective,
+            ["Trainer:Student"] = StudentModel,
+            ["Trainer:RunDirectory"] = run.Path,
+            ["Trainer:Device"] = options.Device,
+            ["Trainer:Seed"] = plan.Seed.ToString(CultureInfo.InvariantCulture),
+            ["Trainer:Resume"] = "true",
+            ["Trainer:Threshold"] = ExperimentPlan.Number(plan.Threshold),
+            ["Trainer:Steps"] = options.Steps.ToString(CultureInfo.InvariantCulture),
+            ["Trainer:BatchSize"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["Trainer:GroupSize"] = options.GroupSize.ToString(CultureInfo.InvariantCulture),
+            ["Trainer:LearningRate"] = options.LearningRate.ToString(CultureInfo.InvariantCulture),
+            ["Trainer:WarmupSteps"] = options.WarmupSteps.ToString(CultureInfo.InvariantCulture),
+            ["Trainer:Temperature"] = options.Temperature.ToString(CultureInfo.InvariantCulture),
+            ["Trainer:MaxNewTokens"] = options.MaxNewTokens.ToString(CultureInfo.InvariantCulture),
+            ["Trainer:CheckpointEvery"] = options.CheckpointEvery.ToString(CultureInfo.InvariantCulture),
+            ["TeacherClient:BaseAddress"] = teacher.ToString(),
+        };
+        foreach (var (key, value) in plan.TrainerFlags)
+            settings[$"Trainer:{key}"] = value;
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection()
+            .AddLogging(logging => logging.AddConsole().SetMinimumLevel(LogLevel.Warning))
+            .AddMetrics();
+        services.AddStudentTrainer(configuration);
+        await using var provider = services.BuildServiceProvider();
+        var trainerOptions = provider.GetRequiredService<IOptions<TrainerOptions>>().Value;
+        if (trainerOptions.Validate() is { Count: > 0 } problems)
+            throw new InvalidOperationException($"run {plan.Name}: {string.Join(" ", problems)}");
+
+        var trainer = provider.GetRequiredService<PolicyTrainer>();
+        trainer.StepCompleted += (metrics, steps) =>
+        {
+            if (metrics.Step % 10 == 0 || metrics.Step == steps)
+                console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {plan.Name} step {metrics.Step}/{steps}: reward {metrics.Reward:0.000}, CSR {metrics.ConstraintSatisfactionRate:0.000}, KL {metrics.CostMean:0.00}, {metrics.StepSeconds:0.0} s/step"));
+        };
+        await trainer.RunAsync(cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        evaluator.Dispose();
+        startEvaluator.Dispose();
+    }
+
+    /// <summary>The evaluator's services, set up once for the whole experiment: one held-out set for every checkpoint.</summary>
+    private static IHost CreateEvaluator(ExperimentOptions options, Uri teacher, double? threshold)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Evaluator:Device"] = options.Device,
+            ["Evaluator:Problems"] = options.EvaluationProblems.ToString(CultureInfo.InvariantCulture),
+            ["Evaluator:SamplesPerProblem"] = options.EvaluationSamples.ToString(CultureInfo.InvariantCulture),
+            // The constraint is about the policy as it samples in training, so held-out samples use the same temperature.
+            ["Evaluator:Temperature"] = options.Temperature.ToString(CultureInfo.InvariantCulture),
+            ["Evaluator:MaxNewTokens"] = options.MaxNewTokens.ToString(CultureInfo.InvariantCulture),
+            ["Evaluator:TeacherCheckpoint"] = threshold is null ? null : Path.Combine(Path.GetFullPath(options.Models), "teacher"),
+            ["Evaluator:OutputDirectory"] = Path.Combine(Path.GetFullPath(options.Output), "start"),
+            ["Evaluator:Threshold"] = threshold is { } d ? ExperimentPlan.Number(d) : null,
+            ["TeacherClient:BaseAddress"] = teacher.ToString(),
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        builder.AddEvaluator();
+        return builder.Build();
+    }
+}

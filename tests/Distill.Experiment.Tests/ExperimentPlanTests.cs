@@ -1,0 +1,66 @@
+using Distill.Experiment;
+using Distill.ServiceDefaults;
+
+namespace Distill.Experiment.Tests;
+
+public class ExperimentPlanTests
+{
+    [Fact]
+    public void TheDefaultPlanCoversEveryMethodThresholdAndSeedWithOneScheduleForAll()
+    {
+        var options = ExperimentOptions.Parse([]);
+        var plan = ExperimentPlan.Create(options);
+        var main = plan.Where(r => r.Group == RunGroup.Main).ToArray();
+
+        // cmdp and lagrangian read d: one run per (d, seed); kl-penalty ×2, reward-only and distill do not: one per seed.
+        Assert.Equal(3 * 3 * 2 + 3 * 4, main.Length);
+        foreach (var d in new[] { 8.0, 12, 16 })
+            foreach (var method in new[] { "cmdp", "lagrangian" })
+                Assert.Equal([1, 2, 3], main.Where(r => r.Method == method && r.Threshold == d).Select(r => r.Seed).Order());
+        foreach (var method in new[] { "kl-penalty λ=0.05", "kl-penalty λ=0.2", "reward-only", "distill" })
+            Assert.Equal(3, main.Count(r => r.Method == method));
+        Assert.Equal(plan.Count, plan.Select(r => r.Name).Distinct().Count());
+        Assert.Equal(options.Steps * options.BatchSize * options.GroupSize, options.TeacherScoredSamplesPerRun);
+    }
+
+    [Fact]
+    public void SensitivityMovesOneKnobAwayFromItsDefaultAtTheMiddleThresholdAndFirstSeed()
+    {
+        var options = ExperimentOptions.Parse(["--penalties", "0.5,1,2", "--kappas", "0,0.3", "--lambda-lrs", "0.001,0.03"]);
+        var sensitivity = ExperimentPlan.Create(options).Where(r => r.Group == RunGroup.Sensitivity).ToArray();
+
+        // n = 1 is the default, already in the main grid: not run twice.
+        Assert.Equal(["cmdp-kappa0-d12-s1", "cmdp-kappa0.3-d12-s1", "cmdp-n0.5-d12-s1", "cmdp-n2-d12-s1",
+                      "lagrangian-lambdalr0.001-d12-s1", "lagrangian-lambdalr0.03-d12-s1"], sensitivity.Select(r => r.Name).Order());
+        Assert.All(sensitivity, run => Assert.Single(run.TrainerFlags));
+        Assert.All(sensitivity, run => Assert.Equal((12.0, 1), (run.Threshold, run.Seed)));
+    }
+
+    [Fact]
+    public void SeedOrderLetsAnExperimentStoppedEarlyHaveEveryMethodForTheSeedsItFinished()
+    {
+        var plan = ExperimentPlan.Create(ExperimentOptions.Parse(["--sensitivity", "false"]));
+        var seeds = plan.Select(r => r.Seed).ToArray();
+        Assert.Equal(seeds.Order(), seeds);
+    }
+
+    [Theory]
+    [InlineData("--thresholds", "8,x")]
+    [InlineData("--thresholds", "-1")]
+    [InlineData("--seeds", "1,1")]
+    [InlineData("--seeds", "1.5")]
+    [InlineData("--objectives", "cmdp,ppo")]
+    [InlineData("--steps", "0")]
+    [InlineData("--eval-problems", "0")]
+    [InlineData("--kl-coefs", "-0.1")]
+    [InlineData("--steps", "many")]
+    public void ABadValueIsRefusedNamingItsFlag(string flag, string value)
+    {
+        var error = Assert.Throws<OptionsValidationProblem>(() => ExperimentOptions.Parse([flag, value]));
+        Assert.Contains(flag, error.Message);
+    }
+
+    [Fact]
+    public void AnUnknownFlagIsRefused() =>
+        Assert.Contains("--seed", Assert.Throws<OptionsValidationProblem>(() => ExperimentOptions.Parse(["--seed", "1"])).Message);
+}

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+using Distill.Core.Runs;
+using Distill.Testing;
+
+namespace Distill.Experiment.Tests;
+
+/// <summary>
+/// The experiment of docs/results.md, shrunk to one seed, two thresholds and a few steps, run as its users run it: the
+/// built program in its own process, on the default models, with the real teacher service and the real evaluator.
+/// </summary>
+public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFixture<DefaultModelsFixture>, IDisposable
+{
+    private readonly string output = Directory.CreateTempSubdirectory("distill-experiment-").FullName;
+
+    [Fact]
+    public async Task TheScriptedExperimentRunsEveryMethodEvaluatesEveryFinalCheckpointAndWritesTheReport()
+    {
+        string[] args = ["--out", output, "--models", models.Directory, "--device", "cpu", "--thresholds", "8,12", "--seeds", "3",
+            "--steps", "3", "--batch-size", "4", "--group-size", "4", "--warmup-steps", "0", "--lr", "0.0005",
+            "--checkpoint-every", "2", "--eval-problems", "8", "--eval-samples", "2", "--penalties", "2", "--kappas", "0",
+            "--lambda-lrs", "0.05"];
+        var (exitCode, log) = await RunExperimentAsync(args);
+        Assert.True(exitCode == 0, log);
+
+        using var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
+        var outcomes = results.RootElement.GetProperty("outcomes").EnumerateArray().ToArray();
+        // cmdp and lagrangian at each d, four d-free methods compared with each d, three sensitivity runs at the middle d.
+        Assert.Equal(2 * 2 + 4 * 2 + 3, outcomes.Length);
+        Assert.Empty(results.RootElement.GetProperty("failures").EnumerateArray());
+        foreach (var outcome in outcomes)
+        {
+            Assert.InRange(outcome.GetProperty("greedyAccuracy").GetDouble(), 0, 1);
+            Assert.InRange(outcome.GetProperty("satisfactionRate").GetDouble(), 0, 1);
+            Assert.True(outcome.GetProperty("costMean").GetDouble() is var kl && double.IsFinite(kl), "mean KL is finite");
+        }
+        // A d-free run is one run compared with each d: at the larger d at least as many samples are within budget.
+        var rewardOnly = outcomes.Where(o => o.GetProperty("run").GetString() == "reward-only-s3")
+            .ToDictionary(o => o.GetProperty("threshold").GetDouble(), o => o.GetProperty("satisfactionRate").GetDouble());
+        Assert.True(rewardOnly[12] >= rewardOnly[8]);
+
+        var markdown = File.ReadAllText(Path.Combine(output, "results.md"));
+        foreach (var row in new[] { "| start (warm student) |", "| cmdp |", "| lagrangian |", "| kl-penalty λ=0.05 |", "| kl-penalty λ=0.2 |",
+                     "| reward-only |", "| distill |", "## Sensitivity", "| n2 |", "| kappa0 |", "| lambdalr0.05 |", "Teacher greedy accuracy" })
+            Assert.Contains(row, markdown);
+        foreach (var figure in new[] { "pareto.png", "training-curves.png" })
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(output, figure)).Take(4));
+
+        // Every run used the same schedule: the same steps and the same number of teacher-scored samples.
+        foreach (var run in Directory.EnumerateDirectories(Path.Combine(output, "runs")).Select(path => new RunDirectory(path)))
+        {
+            Assert.True(run.IsCompleted, run.Path);
+            Assert.Equal([1, 2, 3], run.ReadMetrics().Select(m => m.Step));
+        }
+
+        // Running the same command again reads finished runs back instead of training them again.
+        var metricsFiles = Directory.EnumerateFiles(Path.Combine(output, "runs"), "metrics.jsonl", SearchOption.AllDirectories)
+            .ToDictionary(path => path, File.GetLastWriteTimeUtc);
+        (exitCode, log) = await RunExperimentAsync(args);
+        Assert.True(exitCode == 0, log);
+        Assert.All(metricsFiles, file => Assert.Equal(file.Value, File.GetLastWriteTimeUtc(file.Key)));
+    }
+
+    [Fact]
+    public async Task ABadFlagExitsWithAMessageNamingIt()
+    {
+        var (exitCode, log) = await RunExperimentAsync(["--thresholds", "eight"]);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("--thresholds", log);
+        Assert.DoesNotContain("   at ", log);
+    }
+
+    private static async Task<(int ExitCode, string Log)> RunExperimentAsync(string[] args)
+    {
+        var program = typeof(ExperimentSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "Distill.ExperimentPath").Value!;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(program);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"the experiment did not finish in 8 minutes:\n{await stdout}\n{await stderr}");
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    public void Dispose() => Directory.Delete(output, recursive: true);
+}
