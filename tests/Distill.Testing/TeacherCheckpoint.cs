@@ -3,12 +3,13 @@ using Distill.Core.Scoring;
 using Distill.Core.Tokenization;
 using TorchSharp;
 
-namespace Distill.TeacherService.Tests;
+namespace Distill.Testing;
 
 /// <summary>
 /// A tiny real Llama checkpoint in a temporary directory, written by <see cref="ModelCheckpoint.Save"/> with the char
-/// tokenizer beside it: what the service's torch and onnx backends load. <see cref="InProcess"/> is the reference
-/// the service must match: <see cref="ModelScorer"/> over the same files, loaded the way the torch backend loads them.
+/// tokenizer beside it: what the service's torch and onnx backends load (and, with another seed, a student the trainer
+/// can train against it: both share the char tokenizer). <see cref="InProcess"/> is the reference the service must
+/// match: <see cref="ModelScorer"/> over the same files, loaded the way the torch backend loads them.
 /// </summary>
 public sealed class TeacherCheckpoint : IDisposable
 {
