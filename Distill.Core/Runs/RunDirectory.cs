@@ -36,7 +36,11 @@ public sealed record TrainingStepMetrics(
     double CacheHitRatio,
     double Loss,
     double StepSeconds,
-    DateTimeOffset Time);
+    DateTimeOffset Time,
+    // Where the step's time went (the rest is prompt preparation, rewards and shaping); 0 in files written before.
+    double GenerationSeconds = 0,
+    double TeacherSeconds = 0,
+    double UpdateSeconds = 0);
 
 /// <summary>One line of <c>checkpoints.jsonl</c>, appended once a checkpoint directory is complete and in place.</summary>
 public sealed record CheckpointAnnouncement(int Step, string Path, DateTimeOffset Time);

@@ -132,11 +132,14 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
         // 2. The teacher's log-probs of the same tokens (waits while the teacher is unavailable).
         int topK = estimator == CostEstimator.TopKExact ? options.TopK : 0;
         TeacherScores scores;
+        var teacherClock = Stopwatch.StartNew();
         using (TrainerTelemetry.Source.StartActivity("trainer.teacher_score"))
             scores = await teacher.ScoreAsync(items, topK, cancellationToken);
+        teacherClock.Stop();
 
         // 3. Rewards, costs, shaped rewards and advantages; then the policy-gradient update.
         using var updateSpan = TrainerTelemetry.Source.StartActivity("trainer.update");
+        var updateClock = Stopwatch.StartNew();
         model.train();
         double loss = 0, entropy = 0;
         double[] sequenceCosts = [];
@@ -179,6 +182,7 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
             advantages?.Dispose();
         }
         objective.ObserveStep(sequenceCosts.Average());
+        updateClock.Stop();
         clock.Stop();
 
         int generatedTokens = completions.Sum(c => c.TokenIds.Length);
@@ -199,7 +203,10 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
             CacheHitRatio: scores.CacheHitRatio,
             Loss: loss,
             StepSeconds: clock.Elapsed.TotalSeconds,
-            Time: DateTimeOffset.UtcNow);
+            Time: DateTimeOffset.UtcNow,
+            GenerationSeconds: generationClock.Elapsed.TotalSeconds,
+            TeacherSeconds: teacherClock.Elapsed.TotalSeconds,
+            UpdateSeconds: updateClock.Elapsed.TotalSeconds);
     }
 
     private static GroupSignal[] Shape(ITrainingObjective objective, CostEstimator estimator, int groupSize, ScoringItem[] items, double[] rewards,

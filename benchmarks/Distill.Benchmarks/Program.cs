@@ -6,7 +6,13 @@ using TorchSharp;
 
 // Usage: dotnet run -c Release --project benchmarks/Distill.Benchmarks -- [iterations=3] [device=cpu] [torch threads]
 //        dotnet run -c Release --project benchmarks/Distill.Benchmarks -- teacher-service [rounds=3] [requests per round=32] [torch threads]
+//        dotnet run -c Release --project benchmarks/Distill.Benchmarks -- trainer [models=data/models] [steps=20]
 // Random-initialised models of the project's default sizes; prints one markdown table row per measurement.
+if (args.Length > 0 && args[0] == "trainer")
+{
+    await TrainerBenchmark.RunAsync(args.Length > 1 ? args[1] : "data/models", args.Length > 2 ? int.Parse(args[2]) : 20);
+    return;
+}
 if (args.Length > 0 && args[0] == "teacher-service")
 {
     if (args.Length > 3)

@@ -158,7 +158,7 @@ internal static class TeacherServiceBenchmark
     }
 
     /// <summary>The service as Program.cs composes it, on a free loopback port, warnings and errors logged only.</summary>
-    private static async Task<WebApplication> StartServiceAsync(string checkpoint, string redis)
+    internal static async Task<WebApplication> StartServiceAsync(string checkpoint, string redis)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -178,7 +178,7 @@ internal static class TeacherServiceBenchmark
         return app;
     }
 
-    private static async Task WaitUntilHealthyAsync(HttpClient http)
+    internal static async Task WaitUntilHealthyAsync(HttpClient http)
     {
         var deadline = DateTime.UtcNow.AddMinutes(5);
         while (await (await http.GetAsync("/health")).Content.ReadAsStringAsync() != "Healthy")
@@ -188,10 +188,10 @@ internal static class TeacherServiceBenchmark
         }
     }
 
-    private static string LoadAverage() => string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+    internal static string LoadAverage() => string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
     /// <summary>redis-server on a free port, without persistence, stopped on dispose.</summary>
-    private sealed class RedisServerProcess(Process server, int port) : IDisposable
+    internal sealed class RedisServerProcess(Process server, int port) : IDisposable
     {
         public string ConnectionString => $"127.0.0.1:{port}";
 
