@@ -55,13 +55,25 @@ public sealed class ScoreBatcher : BackgroundService
             // Nothing will be queued: requests are refused with 503 while there is no teacher.
             return;
         }
-        var batch = new List<PendingSequence>(_options.MaxBatchSequences);
-        while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            batch.Clear();
-            await TakeBatchAsync(batch, stoppingToken);
-            if (batch.Count > 0)
-                await RunForwardAsync(teacher.Scorer, batch, stoppingToken);
+            return;
+        }
+        var batch = new List<PendingSequence>(_options.MaxBatchSequences);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                batch.Clear();
+                await TakeBatchAsync(batch, stoppingToken);
+                if (batch.Count > 0)
+                    await RunForwardAsync(teacher.Scorer, batch, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down. A host disposed without StopAsync cancels this token too, and would otherwise log the
+            // cancellation as a crashed background service.
         }
     }
 
