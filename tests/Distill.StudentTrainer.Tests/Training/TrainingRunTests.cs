@@ -43,19 +43,34 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
     [Fact]
     public async Task RewardOnlyRaisesTheRewardOfAFixedSetOfProblemsOverTheRun()
     {
-        // Sixteen generated training problems as a GSM8K file: every step's batch is the whole set, so the training
-        // reward measures the same problems from first step to last and its rise is the policy learning from R, not
-        // an easier batch. (On fresh batches of the whole generated task the gain within a test-sized run is smaller
-        // than the step-to-step noise; docs/results.md has the held-out numbers of longer runs.)
+        var metrics = await TrainAsync("reward-only", steps: 30, dataset: WriteFixedProblemSet());
+
+        double first = metrics.Take(5).Average(m => m.Reward), last = metrics.TakeLast(5).Average(m => m.Reward);
+        Assert.True(last >= first + 0.15, $"mean reward of the first 5 steps {first:0.000}, of the last 5 {last:0.000}; expected a rise of 0.15.");
+    }
+
+    [Fact]
+    public async Task CmdpRaisesTheConstraintSatisfactionRateOfAFixedSetOfProblemsOverTheRun()
+    {
+        var metrics = await TrainAsync("cmdp", steps: 30, dataset: WriteFixedProblemSet());
+
+        double first = metrics.Take(5).Average(m => m.ConstraintSatisfactionRate), last = metrics.TakeLast(5).Average(m => m.ConstraintSatisfactionRate);
+        Assert.True(last >= first + 0.1, $"CSR of the first 5 steps {first:0.000}, of the last 5 {last:0.000}; expected a rise of 0.1.");
+    }
+
+    /// <summary>
+    /// Sixteen generated training problems as a GSM8K file: every step's batch is the whole set, so the step metrics
+    /// measure the same problems from first step to last and a rise is the policy learning, not an easier batch. (On
+    /// fresh batches of the whole generated task the change within a test-sized run is smaller than the step-to-step
+    /// noise; docs/results.md has the held-out numbers of longer runs.)
+    /// </summary>
+    private string WriteFixedProblemSet()
+    {
         var dataset = Path.Combine(runs, "sixteen-problems.jsonl");
         Directory.CreateDirectory(runs);
         File.WriteAllLines(dataset, new MathProblemGenerator().Generate(ProblemSplit.Train, seed: 7, count: 16)
             .Select(p => JsonSerializer.Serialize(new { question = p.Question, answer = $"{p.Solution}\n#### {p.Answer}" })));
-
-        var metrics = await TrainAsync("reward-only", steps: 30, dataset: dataset);
-
-        double first = metrics.Take(5).Average(m => m.Reward), last = metrics.TakeLast(5).Average(m => m.Reward);
-        Assert.True(last >= first + 0.15, $"mean reward of the first 5 steps {first:0.000}, of the last 5 {last:0.000}; expected a rise of 0.15.");
+        return dataset;
     }
 
     [Fact]
