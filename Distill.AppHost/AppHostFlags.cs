@@ -9,7 +9,7 @@ internal static class AppHostFlags
         ["--teacher-url"] = "TeacherUrl", ["--student"] = "Student", ["--objective"] = "Objective",
         ["--threshold"] = "Threshold", ["--steps"] = "Steps", ["--checkpoint-every"] = "CheckpointEvery",
         ["--dataset"] = "Dataset", ["--device"] = "Device", ["--run-name"] = "RunName",
-        ["--dashboard-url"] = "DashboardUrl", ["--otlp-endpoint"] = "OtlpEndpoint", ["--keep-running"] = "KeepRunning",
+        ["--dashboard-url"] = "DashboardUrl", ["--dashboard-otlp-grpc-url"] = "DashboardOtlpGrpcUrl", ["--otlp-endpoint"] = "OtlpEndpoint", ["--keep-running"] = "KeepRunning",
     };
 
     public static readonly IReadOnlySet<string> Booleans = new HashSet<string> { "--keep-running" };

@@ -40,6 +40,9 @@ public sealed class AppHostOptions
     /// <summary>The built-in dashboard's URL (UI and OTLP receiver); empty turns it off.</summary>
     public string DashboardUrl { get; set; } = "http://127.0.0.1:18888";
 
+    /// <summary>The built-in dashboard's OTLP/gRPC receiver (for tools that only speak gRPC); empty turns it off.</summary>
+    public string DashboardOtlpGrpcUrl { get; set; } = "http://127.0.0.1:18889";
+
     /// <summary>Send telemetry to this OTLP/HTTP endpoint instead (a standalone Aspire dashboard, a collector).</summary>
     public string? OtlpEndpoint { get; set; }
 
@@ -63,6 +66,8 @@ public sealed class AppHostOptions
         if (CheckpointEvery < 1) problems.Add($"--checkpoint-every must be at least 1 (got {CheckpointEvery}).");
         if (Dataset != "generated" && !File.Exists(Dataset))
             problems.Add($"--dataset {Dataset} is neither 'generated' nor an existing file.");
+        if (!string.IsNullOrEmpty(DashboardOtlpGrpcUrl) && !(Uri.TryCreate(DashboardOtlpGrpcUrl, UriKind.Absolute, out var grpc) && grpc.Scheme == "http"))
+            problems.Add($"--dashboard-otlp-grpc-url must be an absolute http URL, or empty for none (got {DashboardOtlpGrpcUrl}).");
         if (OtlpEndpoint is not null && !Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out _))
             problems.Add($"--otlp-endpoint must be an absolute URL (got {OtlpEndpoint}).");
         return problems;

@@ -77,7 +77,7 @@ using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Creat
     System.Runtime.InteropServices.PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
 
 await using var dashboard = dashboardOn
-    ? await DashboardHost.StartAsync(o => { o.Url = options.DashboardUrl; o.ReportsDirectory = runDirectory; },
+    ? await DashboardHost.StartAsync(o => { o.Url = options.DashboardUrl; o.OtlpGrpcUrl = options.DashboardOtlpGrpcUrl; o.ReportsDirectory = runDirectory; },
         new AppHostResources(app), stop.Token)
     : null;
 

@@ -16,10 +16,16 @@ public static class DashboardEndpointRouteBuilderExtensions
 {
     private const int ConsoleLinesShown = 1000;
 
-    /// <summary>The OTLP/HTTP receiver (POST /v1/traces, /v1/metrics, /v1/logs) and the dashboard's pages.</summary>
+    /// <summary>
+    /// The OTLP/HTTP receiver (POST /v1/traces, /v1/metrics, /v1/logs), the OTLP/gRPC services (answering on the
+    /// HTTP/2 endpoint) and the dashboard's pages.
+    /// </summary>
     public static IEndpointRouteBuilder MapDistillDashboard(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapOtlpHttp();
+        endpoints.MapGrpcService<OtlpTraceGrpcService>();
+        endpoints.MapGrpcService<OtlpLogsGrpcService>();
+        endpoints.MapGrpcService<OtlpMetricsGrpcService>();
 
         endpoints.MapGet("/", () => Results.Redirect("/resources"));
 

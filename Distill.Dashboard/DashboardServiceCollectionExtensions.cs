@@ -6,7 +6,7 @@ namespace Distill.Dashboard;
 public static class DashboardServiceCollectionExtensions
 {
     /// <summary>
-    /// The dashboard's services: validated options, the telemetry store and server-side rendering of its pages.
+    /// The dashboard's services: validated options, the telemetry store, server-side rendering of its pages and gRPC.
     /// The Resources page shows what an <see cref="Resources.IResourceStatusSource"/> registered beside it reports.
     /// </summary>
     public static IServiceCollection AddDistillDashboard(this IServiceCollection services, Action<DashboardOptions>? configure = null)
@@ -17,6 +17,7 @@ public static class DashboardServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<TelemetryStore>();
         services.AddRazorComponents();
+        services.AddGrpc();
         return services;
     }
 }

@@ -62,7 +62,8 @@ public sealed class AppHostRunTests : IClassFixture<DefaultModelsFixture>, IDisp
             UseShellExecute = false,
         };
         foreach (var argument in new[] { assembly, "--data-dir", data, "--steps", "4", "--checkpoint-every", "2", "--device", "cpu",
-                     "--dashboard-url", $"http://127.0.0.1:{RedisServerFixture.FreePort()}" })
+                     "--dashboard-url", $"http://127.0.0.1:{RedisServerFixture.FreePort()}",
+                     "--dashboard-otlp-grpc-url", $"http://127.0.0.1:{RedisServerFixture.FreePort()}" })
             start.ArgumentList.Add(argument);
         var process = new Process { StartInfo = start };
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
