@@ -80,7 +80,9 @@ public static class ExperimentPlots
             reward.Title($"training reward, d = {ExperimentPlan.Number(d)}");
             reward.XLabel("step");
             reward.YLabel("share of correct samples");
-            reward.Axes.SetLimitsY(0, 1);
+            // The reward moves by a few points in a short run: a 0–1 axis would flatten it. The colours are those of
+            // the legend above.
+            reward.HideLegend();
         }
         Save(multiplot, path, thresholds.Count, 2);
     }

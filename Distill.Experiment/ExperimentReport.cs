@@ -46,6 +46,9 @@ public sealed class ExperimentReport
     public required string CommandLine { get; init; }
     public required string Machine { get; init; }
     public required double WallSeconds { get; init; }
+
+    /// <summary>Training time summed over the runs, whichever invocation trained them.</summary>
+    public double TotalTrainingSeconds { get; init; }
     public DateTimeOffset FinishedAt { get; init; } = DateTimeOffset.UtcNow;
 
     public static ExperimentReport Create(ExperimentOptions options, IReadOnlyList<RunResult> results, CheckpointEvaluation? start,
@@ -77,6 +80,7 @@ public sealed class ExperimentReport
             Options = options, Outcomes = outcomes, Summaries = summaries, Start = startOutcomes,
             TeacherAccuracy = start?.Metrics.TeacherAccuracy, Failures = failures, CommandLine = commandLine, Machine = machine,
             WallSeconds = wallSeconds,
+            TotalTrainingSeconds = results.Sum(r => r.TrainingSeconds),
         };
     }
 
@@ -104,7 +108,8 @@ public sealed class ExperimentReport
         text.AppendLine("# Experiment results (generated)").AppendLine();
         text.AppendLine(Invariant($"- Command: `{CommandLine}`"));
         text.AppendLine($"- Machine: {Machine}");
-        text.AppendLine(Invariant($"- Finished {FinishedAt:yyyy-MM-dd HH:mm} UTC; wall time {WallSeconds / 60:0.0} min for the whole experiment."));
+        // A rerun reads finished runs back instead of training them, so its wall time is not the experiment's.
+        text.AppendLine(Invariant($"- Finished {FinishedAt:yyyy-MM-dd HH:mm} UTC; this invocation took {WallSeconds / 60:0.0} min (runs finished by an earlier one are read back); training time summed over all runs {TotalTrainingSeconds / 60:0.0} min."));
         text.AppendLine(Invariant($"- Every run: {o.Steps} steps of {o.BatchSize} prompts × {o.GroupSize} samples (temperature {o.Temperature}), AdamW lr {o.LearningRate} with {o.WarmupSteps} warm-up steps; {o.TeacherScoredSamplesPerRun} teacher-scored samples per run."));
         text.AppendLine(Invariant($"- Held-out set: {o.EvaluationProblems} generated test-split problems; greedy accuracy, and {o.EvaluationSamples} samples per problem at temperature {o.Temperature} for pass@1, the sequence KL (k1, summed) and the CSR at each d."));
         if (TeacherAccuracy is { } teacher) text.AppendLine(Invariant($"- Teacher greedy accuracy on the same set: {Percent(teacher)}."));

@@ -25,6 +25,8 @@ public sealed class ExperimentTeacher : IAsyncDisposable
             ["Teacher:ModelPath"] = teacherModel,
             ["Teacher:Device"] = device,
             ["Logging:LogLevel:Default"] = "Warning",
+            // The readiness probe below meets an Unhealthy check while the model loads, as it should; not news.
+            ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks"] = "None",
         });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         builder.AddServiceDefaults();
