@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Distill.Core.Generation;
 using Distill.Core.Modeling;
 using Distill.Core.Scoring;
+using Distill.Core.Tokenization;
+using Distill.StudentTrainer.Bootstrap;
 using TorchSharp;
 
 // Usage: dotnet run -c Release --project benchmarks/Distill.Benchmarks -- [iterations=3] [device=cpu] [torch threads]
@@ -28,13 +30,10 @@ if (args.Length > 2)
     torch.set_num_threads(int.Parse(args[2]));
 const int batchSize = 8, promptLength = 32, completionLength = 64;
 
-// The architectures of the default teacher and student (Distill.StudentTrainer/Bootstrap/DefaultModels.cs).
-var teacher = new LlamaConfig
-{
-    ModelType = LlamaConfig.Llama, VocabSize = 64, HiddenSize = 128, IntermediateSize = 384, NumHiddenLayers = 4,
-    NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 32, MaxPositionEmbeddings = 256, TieWordEmbeddings = true,
-};
-var student = teacher with { HiddenSize = 64, IntermediateSize = 192, NumHiddenLayers = 2, HeadDim = 16 };
+// The architectures of the default teacher and student, random-initialised: throughput does not depend on what the
+// weights learned.
+var teacher = DefaultModels.Teacher(CharTokenizer.Default).Config;
+var student = DefaultModels.Student(CharTokenizer.Default).Config;
 
 Console.WriteLine($"device {device.type}, torch threads {torch.get_num_threads()}, batch {batchSize}, prompt {promptLength}, " +
     $"completion {completionLength}, {iterations} timed iterations after 1 warm-up");

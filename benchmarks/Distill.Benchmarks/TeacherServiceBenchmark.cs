@@ -6,6 +6,7 @@ using Distill.Core.Contracts;
 using Distill.Core.Modeling;
 using Distill.Core.Scoring;
 using Distill.Core.Tokenization;
+using Distill.StudentTrainer.Bootstrap;
 using Distill.TeacherService;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -41,13 +42,9 @@ internal static class TeacherServiceBenchmark
         var root = Directory.CreateTempSubdirectory("distill-teacher-benchmark-").FullName;
         try
         {
-            var checkpoint = Path.Combine(root, "teacher-h256-l4");
-            var config = new LlamaConfig
-            {
-                ModelType = LlamaConfig.Llama, VocabSize = CharTokenizer.Default.VocabularySize, HiddenSize = 256, IntermediateSize = 768,
-                NumHiddenLayers = 4, NumAttentionHeads = 8, NumKeyValueHeads = 4, HeadDim = 32, MaxPositionEmbeddings = 256,
-                EosTokenIds = [CharTokenizer.EosId], TorchDtype = "float32",
-            };
+            // The default teacher's architecture, random-initialised: serving cost does not depend on what it learned.
+            var checkpoint = Path.Combine(root, "teacher");
+            var config = DefaultModels.Teacher(CharTokenizer.Default).Config with { TorchDtype = "float32" };
             torch.manual_seed(0);
             using (var random = new LlamaForCausalLM(config))
                 ModelCheckpoint.Save(checkpoint, random, config, CharTokenizer.Default.ToFiles());
