@@ -9,7 +9,7 @@ public static class ExperimentPlots
 
     /// <summary>
     /// One panel per d: greedy accuracy against CSR at d on the held-out set; a small marker per seed, a large one for the
-    /// mean over seeds, a black star for the starting student. Up and to the right is better.
+    /// mean over seeds, a black triangle for the starting student. Up and to the right is better.
     /// </summary>
     public static void SavePareto(string path, ExperimentReport report)
     {
@@ -42,7 +42,8 @@ public static class ExperimentPlots
             plot.Title($"d = {ExperimentPlan.Number(d)}");
             plot.XLabel("constraint satisfaction rate (held-out samples)");
             plot.YLabel("greedy accuracy (held-out)");
-            plot.ShowLegend(Alignment.LowerLeft);
+            // Outside the data area: inside, a corner legend hid the worst runs' markers.
+            plot.ShowLegend(Edge.Bottom);
         }
         Save(multiplot, path, thresholds.Count, 1);
     }
@@ -76,13 +77,13 @@ public static class ExperimentPlots
             cost.Title($"mean sequence KL while training, d = {ExperimentPlan.Number(d)}");
             cost.XLabel("step");
             cost.YLabel("mean KL of the step's samples");
-            cost.ShowLegend(Alignment.UpperLeft);
+            cost.HideLegend();
             reward.Title($"training reward, d = {ExperimentPlan.Number(d)}");
             reward.XLabel("step");
             reward.YLabel("share of correct samples");
-            // The reward moves by a few points in a short run: a 0–1 axis would flatten it. The colours are those of
-            // the legend above.
-            reward.HideLegend();
+            // The reward moves by a few points in a short run: a 0–1 axis would flatten it. One legend for both rows,
+            // below the data area so that it hides no curve.
+            reward.ShowLegend(Edge.Bottom);
         }
         Save(multiplot, path, thresholds.Count, 2);
     }
