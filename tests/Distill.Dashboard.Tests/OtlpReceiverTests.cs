@@ -55,9 +55,7 @@ public sealed class OtlpReceiverTests
             var logger = host.Services.GetRequiredService<ILogger<OtlpReceiverTests>>();
             meter.CreateObservableGauge("distill.lambda", () => 0.25, unit: "1", description: "Constraint multiplier λ");
             var tokens = meter.CreateCounter<long>("distill.tokens", unit: "{token}");
-            // No histogram here: with the central versions (OpenTelemetry 1.20.1 beside Exporter.OpenTelemetryProtocol
-            // 1.20.0) the exporter drops any metrics batch that holds one (MissingFieldException, HistogramBuckets).
-            // Histogram decoding is covered with a hand-built request below.
+            var kl = meter.CreateHistogram<double>("distill.kl", unit: "nat");
 
             using (var step = activities.StartActivity("trainer step", ActivityKind.Internal)!)
             {
@@ -69,6 +67,8 @@ public sealed class OtlpReceiverTests
                 stepSpanId = step.SpanId.ToHexString();
             }
             tokens.Add(1200, new KeyValuePair<string, object?>("phase", "train"));
+            foreach (var value in new[] { 0.25, 0.5, 1.5 })
+                kl.Record(value);
             await host.StopAsync();
         }
         // Disposing the host disposed the providers, and each flushed what it held to the receiver.
@@ -98,6 +98,8 @@ public sealed class OtlpReceiverTests
         var tokenSeries = store.Series("distill.tokens").Single();
         Assert.Equal("trainer {phase=train}", tokenSeries.Key);
         Assert.Equal((MetricKind.Sum, 1200.0), (tokenSeries.Points[^1].Kind, tokenSeries.Points[^1].Value));
+        var klPoint = store.Series("distill.kl").Single().Points[^1];
+        Assert.Equal((MetricKind.Histogram, 0.75, 3UL, "nat"), (klPoint.Kind, klPoint.Value, klPoint.Count, klPoint.Unit));
     }
 
     [Fact]
