@@ -1,11 +1,7 @@
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
-using Distill.Dashboard.Otlp.Collector.Trace.V1;
-using Distill.Dashboard.Otlp.Common.V1;
-using Distill.Dashboard.Otlp.Trace.V1;
 using Google.Protobuf;
-using OtlpResource = Distill.Dashboard.Otlp.Resource.V1.Resource;
 using RpcStatus = Distill.Dashboard.Otlp.Rpc.Status;
 
 namespace Distill.Dashboard.Tests;
@@ -28,34 +24,6 @@ public sealed class MalformedPayloadTests : IAsyncLifetime
         await dashboard.DisposeAsync();
     }
 
-    private static ExportTraceServiceRequest Traces(string spanName, int traceIdLength = 16) => new()
-    {
-        ResourceSpans =
-        {
-            new ResourceSpans
-            {
-                Resource = new OtlpResource { Attributes = { new KeyValue { Key = "service.name", Value = new AnyValue { StringValue = "teacher" } } } },
-                ScopeSpans =
-                {
-                    new ScopeSpans
-                    {
-                        Spans =
-                        {
-                            new Span
-                            {
-                                TraceId = ByteString.CopyFrom(Enumerable.Repeat((byte)1, traceIdLength).ToArray()),
-                                SpanId = ByteString.CopyFrom(Enumerable.Repeat((byte)2, 8).ToArray()),
-                                Name = spanName,
-                                StartTimeUnixNano = 1_000_000_000,
-                                EndTimeUnixNano = 2_000_000_000,
-                            },
-                        },
-                    },
-                },
-            },
-        },
-    };
-
     private Task<HttpResponseMessage> PostAsync(string path, byte[] body, string contentType = "application/x-protobuf", bool gzip = false)
     {
         if (gzip)
@@ -73,13 +41,13 @@ public sealed class MalformedPayloadTests : IAsyncLifetime
     [Fact]
     public async Task Malformed_payloads_get_400_with_a_status_body_and_earlier_telemetry_stays()
     {
-        using (var accepted = await PostAsync("/v1/traces", Traces("score").ToByteArray()))
+        using (var accepted = await PostAsync("/v1/traces", OtlpRequests.Traces("score").ToByteArray()))
             Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
 
         // A length-delimited field that claims more bytes than follow; then a valid message with a 3-byte trace id.
         byte[] truncated = [0x0A, 0xFF, 0xFF, 0x03, 0x01, 0x02];
         foreach (var (path, body) in new[] { ("/v1/traces", truncated), ("/v1/logs", truncated), ("/v1/metrics", truncated),
-                                             ("/v1/traces", Traces("bad id", traceIdLength: 3).ToByteArray()) })
+                                             ("/v1/traces", OtlpRequests.Traces("bad id", traceIdLength: 3).ToByteArray()) })
         {
             using var refused = await PostAsync(path, body);
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
@@ -98,7 +66,7 @@ public sealed class MalformedPayloadTests : IAsyncLifetime
     {
         using (var json = await PostAsync("/v1/traces", "{}"u8.ToArray(), "application/json"))
             Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
-        using (var zipped = await PostAsync("/v1/traces", Traces("zipped").ToByteArray(), gzip: true))
+        using (var zipped = await PostAsync("/v1/traces", OtlpRequests.Traces("zipped").ToByteArray(), gzip: true))
             Assert.Equal(HttpStatusCode.OK, zipped.StatusCode);
 
         Assert.Equal(["zipped"], dashboard.Telemetry.Spans.Select(s => s.Name));

@@ -4,8 +4,6 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
 using Distill.Dashboard.Otlp.Collector.Trace.V1;
-using Distill.Dashboard.Otlp.Common.V1;
-using Distill.Dashboard.Otlp.Trace.V1;
 using Distill.Dashboard.Telemetry;
 using Google.Protobuf;
 using Microsoft.Extensions.Configuration;
@@ -16,7 +14,6 @@ using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using OtlpResource = Distill.Dashboard.Otlp.Resource.V1.Resource;
 
 namespace Distill.Dashboard.Tests;
 
@@ -85,9 +82,9 @@ public sealed class OtlpGrpcReceiverTests : IAsyncLifetime
     {
         using var http = new HttpClient { BaseAddress = dashboard.OtlpGrpcUrl };
 
-        var (status, _) = await ExportAsync(http, Traces("kept", traceIdLength: 16));
+        var (status, _) = await ExportAsync(http, OtlpRequests.Traces("kept", traceIdLength: 16));
         Assert.Equal("0", status);
-        var (refused, message) = await ExportAsync(http, Traces("refused", traceIdLength: 5));
+        var (refused, message) = await ExportAsync(http, OtlpRequests.Traces("refused", traceIdLength: 5));
 
         Assert.Equal("3", refused); // google.rpc.Code INVALID_ARGUMENT
         Assert.Contains("trace", message, StringComparison.OrdinalIgnoreCase);
@@ -117,32 +114,4 @@ public sealed class OtlpGrpcReceiverTests : IAsyncLifetime
             response.TrailingHeaders.TryGetValues(name, out var values) || response.Headers.TryGetValues(name, out values) ? values.First() : null;
         return (Header("grpc-status"), Uri.UnescapeDataString(Header("grpc-message") ?? ""));
     }
-
-    private static ExportTraceServiceRequest Traces(string spanName, int traceIdLength) => new()
-    {
-        ResourceSpans =
-        {
-            new ResourceSpans
-            {
-                Resource = new OtlpResource { Attributes = { new KeyValue { Key = "service.name", Value = new AnyValue { StringValue = "teacher" } } } },
-                ScopeSpans =
-                {
-                    new ScopeSpans
-                    {
-                        Spans =
-                        {
-                            new Span
-                            {
-                                TraceId = ByteString.CopyFrom(Enumerable.Repeat((byte)7, traceIdLength).ToArray()),
-                                SpanId = ByteString.CopyFrom(Enumerable.Repeat((byte)2, 8).ToArray()),
-                                Name = spanName,
-                                StartTimeUnixNano = 1_000_000_000,
-                                EndTimeUnixNano = 2_000_000_000,
-                            },
-                        },
-                    },
-                },
-            },
-        },
-    };
 }

@@ -1,13 +1,11 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Distill.Dashboard.Otlp.Collector.Metrics.V1;
-using Distill.Dashboard.Otlp.Common.V1;
 using Distill.Dashboard.Telemetry;
 using Google.Protobuf;
 using Distill.Dashboard.Otlp.Metrics.V1;
 using AggregationTemporality = Distill.Dashboard.Otlp.Metrics.V1.AggregationTemporality;
 using Metric = Distill.Dashboard.Otlp.Metrics.V1.Metric;
-using OtlpResource = Distill.Dashboard.Otlp.Resource.V1.Resource;
 using SpanKind = Distill.Dashboard.Telemetry.SpanKind;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -112,7 +110,7 @@ public sealed class OtlpReceiverTests
             {
                 new ResourceMetrics
                 {
-                    Resource = new OtlpResource { Attributes = { new KeyValue { Key = "service.name", Value = new AnyValue { StringValue = "trainer" } } } },
+                    Resource = OtlpRequests.Resource("trainer"),
                     ScopeMetrics =
                     {
                         new ScopeMetrics
