@@ -6,14 +6,9 @@ using System.Net.Http.Headers;
 using Distill.Dashboard.Otlp.Collector.Trace.V1;
 using Distill.Dashboard.Telemetry;
 using Google.Protobuf;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry;
-using OpenTelemetry.Logs;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Trace;
 
 namespace Distill.Dashboard.Tests;
 
@@ -41,18 +36,7 @@ public sealed class OtlpGrpcReceiverTests : IAsyncLifetime
     public async Task Spans_logs_and_metrics_from_the_OpenTelemetry_grpc_exporter_arrive_decoded()
     {
         string traceId;
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = dashboard.OtlpGrpcUrl!.GetLeftPart(UriPartial.Authority),
-            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
-            ["OTEL_SERVICE_NAME"] = "evaluator",
-        });
-        builder.Logging.AddOpenTelemetry(logging => logging.IncludeFormattedMessage = true);
-        builder.Services.AddOpenTelemetry()
-            .WithTracing(tracing => tracing.AddSource(TelemetryName))
-            .WithMetrics(metrics => metrics.AddMeter(TelemetryName))
-            .UseOtlpExporter();
+        var builder = ExportingHost.CreateBuilder(dashboard.OtlpGrpcUrl!.GetLeftPart(UriPartial.Authority), "grpc", "evaluator", TelemetryName);
         using var activities = new ActivitySource(TelemetryName);
         using var meter = new Meter(TelemetryName);
         using (var host = builder.Build())

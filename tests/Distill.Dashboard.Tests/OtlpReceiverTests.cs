@@ -1,20 +1,15 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Distill.Dashboard.Otlp.Collector.Metrics.V1;
+using Distill.Dashboard.Otlp.Metrics.V1;
 using Distill.Dashboard.Telemetry;
 using Google.Protobuf;
-using Distill.Dashboard.Otlp.Metrics.V1;
-using AggregationTemporality = Distill.Dashboard.Otlp.Metrics.V1.AggregationTemporality;
-using Metric = Distill.Dashboard.Otlp.Metrics.V1.Metric;
-using SpanKind = Distill.Dashboard.Telemetry.SpanKind;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry;
-using OpenTelemetry.Logs;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Trace;
+using AggregationTemporality = Distill.Dashboard.Otlp.Metrics.V1.AggregationTemporality;
+using Metric = Distill.Dashboard.Otlp.Metrics.V1.Metric;
+using SpanKind = Distill.Dashboard.Telemetry.SpanKind;
 
 namespace Distill.Dashboard.Tests;
 
@@ -30,20 +25,8 @@ public sealed class OtlpReceiverTests
         var instanceId = $"trainer-{Guid.NewGuid():N}";
         string traceId, stepSpanId;
 
-        // A plain host with Aspire's environment contract, exporting the way the services do.
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = dashboard.OtlpEndpoint,
-            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
-            ["OTEL_SERVICE_NAME"] = "trainer",
-            ["OTEL_RESOURCE_ATTRIBUTES"] = $"service.instance.id={instanceId}",
-        });
-        builder.Logging.AddOpenTelemetry(logging => logging.IncludeFormattedMessage = true);
-        builder.Services.AddOpenTelemetry()
-            .WithTracing(tracing => tracing.AddSource(TelemetryName))
-            .WithMetrics(metrics => metrics.AddMeter(TelemetryName))
-            .UseOtlpExporter();
+        var builder = ExportingHost.CreateBuilder(dashboard.OtlpEndpoint, "http/protobuf", "trainer", TelemetryName,
+            resourceAttributes: $"service.instance.id={instanceId}");
         // Outlive the host: a meter disposed before the provider's final collection would take its instruments along.
         using var activities = new ActivitySource(TelemetryName);
         using var meter = new Meter(TelemetryName);
