@@ -140,6 +140,10 @@ public sealed class RealTeacherServiceBrowserTests : IAsyncLifetime
         var batch = await WaitForAsync(() => dashboard.Telemetry.Traces().FirstOrDefault(t => t.RootName == "teacher.batch"));
         Assert.Equal(["teacher.batch", "teacher.forward"], dashboard.Telemetry.Trace(batch.TraceId).Select(s => s.Span.Name));
 
+        // Logs travel in their own exports (the teacher's every second, the trainer's last one as it exits): the page
+        // shows what the store holds when it renders, so wait until the ones looked for below are in.
+        foreach (var (service, text) in new[] { ("trainer", "Resilience pipeline executed"), ("teacher", "Request starting HTTP/1.1 POST") })
+            await WaitForAsync(() => dashboard.Telemetry.QueryLogs(new LogQuery(service, TraceId: trace.TraceId, Text: text)).FirstOrDefault());
         await page.GetByText("logs of this trace").ClickAsync();
         var logs = page.Locator("main table tbody tr:has(details)");
         // The services' own request logs: the trainer's teacher client sending the request through its resilience
@@ -202,8 +206,9 @@ public sealed class RealTeacherServiceBrowserTests : IAsyncLifetime
         }
         var traces = dashboard.Telemetry.Traces().Select(t => $"{t.TraceId} [{string.Join(",", t.Services)}] {t.RootName}: {t.SpanCount} spans");
         var spans = dashboard.Telemetry.Spans.Select(s => $"{s.Source}: {s.Name} ({s.Kind}) {s.TraceId}/{s.SpanId}<-{s.ParentSpanId}");
+        var logs = dashboard.Telemetry.Logs.Select(l => $"{l.Source.ServiceName} {l.Timestamp:HH:mm:ss.fff} {l.TraceId}: {l.Message}");
         var consoles = services.Resources.Select(r => $"--- {r.Name}:\n{string.Join('\n', services.ConsoleLines(r.Name, 40))}");
         throw new TimeoutException($"Not there after {Patience.TotalSeconds:0} s. Traces:\n{string.Join('\n', traces)}\nSpans:\n{string.Join('\n', spans)}\n" +
-                                   $"Metrics: {string.Join(", ", dashboard.Telemetry.Metrics().Select(m => m.Name))}\n{string.Join('\n', consoles)}");
+                                   $"Logs:\n{string.Join('\n', logs)}\nMetrics: {string.Join(", ", dashboard.Telemetry.Metrics().Select(m => m.Name))}\n{string.Join('\n', consoles)}");
     }
 }
