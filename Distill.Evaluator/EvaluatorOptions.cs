@@ -41,8 +41,8 @@ public sealed class EvaluatorOptions
     /// <summary><c>--samples</c>: sampled completions per problem, for pass@1 and the KL and CSR statistics.</summary>
     public int SamplesPerProblem { get; set; } = 4;
 
-    /// <summary><c>--temperature</c>: sampling temperature of the sampled completions.</summary>
-    public double Temperature { get; set; } = 1.0;
+    /// <summary><c>--temperature</c>: sampling temperature of the sampled completions; by default the run's τ (run.json), else 1.</summary>
+    public double? Temperature { get; set; }
 
     /// <summary><c>--max-new-tokens</c>: the longest completion generated.</summary>
     public int MaxNewTokens { get; set; } = 128;
@@ -56,14 +56,17 @@ public sealed class EvaluatorOptions
     /// <summary><c>--threshold</c>: the KL threshold d; by default the run's (run.json).</summary>
     public double? Threshold { get; set; }
 
-    /// <summary><c>--cost-estimator</c>: k1, k3 or top-k-exact; by default the run's.</summary>
+    /// <summary>
+    /// <c>--cost-estimator</c>: k1, k3, top-k-exact or exact. By default the lowest-variance one the teacher allows:
+    /// exact when it returns its whole distribution, else top-k exact at its largest k, else k1.
+    /// </summary>
     public CostEstimator? Estimator { get; set; }
 
     /// <summary><c>--cost-aggregation</c>: sum or mean; by default the run's.</summary>
     public CostAggregation? Aggregation { get; set; }
 
-    /// <summary><c>--top-k</c>: k of the top-k exact estimator.</summary>
-    public int TopK { get; set; } = 20;
+    /// <summary><c>--top-k</c>: k of the top-k exact estimator when <c>--cost-estimator top-k-exact</c> is given; by default the teacher's largest.</summary>
+    public int? TopK { get; set; }
 
     /// <summary><c>--sweep</c>: thresholds for the CSR sweep; by default d × (1/8, 1/4, 1/2, 1, 2, 4, 8).</summary>
     public List<double> SweepThresholds { get; set; } = [];
@@ -88,11 +91,11 @@ public sealed class EvaluatorOptionsValidator : IValidateOptions<EvaluatorOption
         }
         Require(options.Problems >= 1, "--problems", "at least 1", options.Problems);
         Require(options.SamplesPerProblem >= 1, "--samples", "at least 1", options.SamplesPerProblem);
-        Require(options.Temperature > 0 && double.IsFinite(options.Temperature), "--temperature", "a positive number", options.Temperature);
+        Require(options.Temperature is null || (options.Temperature > 0 && double.IsFinite(options.Temperature.Value)), "--temperature", "a positive number", options.Temperature);
         Require(options.MaxNewTokens >= 1, "--max-new-tokens", "at least 1", options.MaxNewTokens);
         Require(options.BatchSize >= 1, "--batch-size", "at least 1", options.BatchSize);
         Require(options.Threshold is null || (options.Threshold > 0 && double.IsFinite(options.Threshold.Value)), "--threshold", "a positive number", options.Threshold);
-        Require(options.TopK >= 1, "--top-k", "at least 1", options.TopK);
+        Require(options.TopK is null || options.TopK >= 1, "--top-k", "at least 1", options.TopK);
         Require(options.SweepThresholds.All(d => d > 0 && double.IsFinite(d)), "--sweep", "positive numbers", string.Join(",", options.SweepThresholds));
         Require(options.PollInterval > TimeSpan.Zero, "--poll-interval", "positive", options.PollInterval);
         Require(options.DataFile is null || File.Exists(options.DataFile), "--data", "an existing file", options.DataFile);

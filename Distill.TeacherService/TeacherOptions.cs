@@ -94,8 +94,19 @@ public sealed class RequestLimitOptions
 {
     public int MaxSequencesPerRequest { get; set; } = 256;
 
-    /// <summary>Largest k of top-k candidates a request may ask for.</summary>
+    /// <summary>Largest k of top-k candidates a request may ask for (of a vocabulary larger than <see cref="FullDistributionMaxVocabulary"/>).</summary>
     public int MaxTopK { get; set; } = 20;
+
+    /// <summary>
+    /// A teacher whose vocabulary has at most this many ids returns its whole distribution when asked (top-k = the
+    /// vocabulary size), which the exact KL estimator needs; larger vocabularies keep <see cref="MaxTopK"/>, since a
+    /// full distribution per token of a 150k vocabulary is megabytes per sequence.
+    /// </summary>
+    public int FullDistributionMaxVocabulary { get; set; } = 1024;
+
+    /// <summary>The largest top-k a teacher of <paramref name="vocabularySize"/> ids serves.</summary>
+    public int MaxTopKFor(int vocabularySize) =>
+        vocabularySize <= FullDistributionMaxVocabulary ? vocabularySize : Math.Min(MaxTopK, vocabularySize);
 
     public long MaxRequestBodyBytes { get; set; } = 32 * 1024 * 1024;
 }

@@ -11,4 +11,53 @@ public enum CostEstimator
 
     /// <summary>Exact reverse KL over the teacher's top-k tokens plus one "rest" bucket per distribution.</summary>
     TopKExact,
+
+    /// <summary>
+    /// The full-vocabulary reverse KL at each visited prefix: top-k exact with k = the whole vocabulary, so the rest
+    /// buckets hold nothing but a padded config's never-sampled ids. Same expectation as k1's sum, far less variance;
+    /// needs the teacher's whole distribution, affordable for small vocabularies.
+    /// </summary>
+    Exact,
+}
+
+/// <summary>What each <see cref="CostEstimator"/> is called on the command line and in reports, and what it asks of the teacher.</summary>
+public static class CostEstimators
+{
+    /// <summary>The spellings, in order of increasing fidelity.</summary>
+    public static readonly IReadOnlyList<(string Spelling, CostEstimator Estimator)> All =
+    [
+        ("k1", CostEstimator.K1), ("k3", CostEstimator.K3), ("top-k-exact", CostEstimator.TopKExact), ("exact", CostEstimator.Exact),
+    ];
+
+    public static string Spelling(this CostEstimator estimator) =>
+        All.FirstOrDefault(entry => entry.Estimator == estimator).Spelling
+        ?? throw new ArgumentOutOfRangeException(nameof(estimator), estimator, "unknown cost estimator.");
+
+    /// <summary>Reads "top-k-exact", "TopKExact" or "top_k_exact" alike (run.json files of older versions hold the enum names).</summary>
+    public static bool TryParse(string? text, out CostEstimator estimator)
+    {
+        var key = (text ?? "").Replace("-", "").Replace("_", "").Trim();
+        foreach (var (spelling, value) in All)
+        {
+            if (string.Equals(spelling.Replace("-", ""), key, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(value.ToString(), key, StringComparison.OrdinalIgnoreCase))
+            {
+                estimator = value;
+                return true;
+            }
+        }
+        estimator = default;
+        return false;
+    }
+
+    /// <summary>Whether the estimator needs the teacher's candidates (its top-k, or its whole distribution).</summary>
+    public static bool NeedsTeacherCandidates(this CostEstimator estimator) => estimator is CostEstimator.TopKExact or CostEstimator.Exact;
+
+    /// <summary>How many candidates per position to ask the teacher for: k, the whole vocabulary, or none.</summary>
+    public static int TeacherTopK(this CostEstimator estimator, int topK, int vocabularySize) => estimator switch
+    {
+        CostEstimator.TopKExact => topK,
+        CostEstimator.Exact => vocabularySize,
+        _ => 0,
+    };
 }

@@ -18,9 +18,9 @@ public static class TokenCosts
     {
         CostEstimator.K1 => K1(inputs.StudentLogProbs, inputs.TeacherLogProbs),
         CostEstimator.K3 => K3(inputs.StudentLogProbs, inputs.TeacherLogProbs),
-        CostEstimator.TopKExact => TopKExact(
-            inputs.StudentLogProbsAtTeacherTopK ?? throw new ArgumentException("top-k exact needs the student's log-probs at the teacher's top-k ids.", nameof(inputs)),
-            inputs.TeacherTopKLogProbs ?? throw new ArgumentException("top-k exact needs the teacher's top-k log-probs.", nameof(inputs))),
+        CostEstimator.TopKExact or CostEstimator.Exact => TopKExact(
+            inputs.StudentLogProbsAtTeacherTopK ?? throw new ArgumentException($"{estimator} needs the student's log-probs at the teacher's top-k ids.", nameof(inputs)),
+            inputs.TeacherTopKLogProbs ?? throw new ArgumentException($"{estimator} needs the teacher's top-k log-probs.", nameof(inputs))),
         _ => throw new ArgumentOutOfRangeException(nameof(estimator), estimator, "unknown cost estimator."),
     };
 

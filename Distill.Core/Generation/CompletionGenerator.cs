@@ -36,6 +36,7 @@ public sealed class CompletionGenerator(LlamaForCausalLM model)
         var stopped = new bool[batch];
         var stopTokens = options.StopTokenIds.ToHashSet();
         var device = model.Device;
+        int allowed = options.VocabularyLimit ?? model.Config.VocabSize;
 
         using var noGrad = no_grad();
         using var generator = new Generator(unchecked((ulong)(options.Seed ?? Random.Shared.NextInt64())), device);
@@ -51,8 +52,13 @@ public sealed class CompletionGenerator(LlamaForCausalLM model)
 
             var hidden = model.HiddenStates(inputIds, inputMask, cache);
             var logits = model.Logits(hidden.narrow(1, fed - 1, 1).squeeze(1)).to(ScalarType.Float32);
+            // Ids past the tokenizer's vocabulary (a config's padding) can never be sampled, nor decoded.
+            if (allowed < logits.shape[1])
+                logits = logits.narrow(1, 0, allowed);
             var next = Choose(logits, options, generator);
-            var chosenLogProbs = logits.log_softmax(-1).gather(1, next.unsqueeze(1)).squeeze(1);
+            // The sampler's own log-prob: of logits/τ (τ = 1 for greedy), the policy that is trained and constrained.
+            var policyLogits = options.Temperature > 0 ? logits / options.Temperature : logits;
+            var chosenLogProbs = policyLogits.log_softmax(-1).gather(1, next.unsqueeze(1)).squeeze(1);
 
             var nextIds = next.cpu().data<long>().ToArray();
             var nextLogProbs = chosenLogProbs.cpu().data<float>().ToArray();
@@ -98,12 +104,14 @@ public sealed class CompletionGenerator(LlamaForCausalLM model)
     private void ValidatePrompts(IReadOnlyList<int[]> prompts, int padTokenId, SamplingOptions options)
     {
         int vocabulary = model.Config.VocabSize;
+        if (options.VocabularyLimit is { } limit && (limit < 1 || limit > vocabulary))
+            throw new ArgumentException($"the vocabulary limit {limit} must be within [1, {vocabulary}], the model's vocabulary.", nameof(options));
         if (padTokenId < 0 || padTokenId >= vocabulary)
             throw new ArgumentException($"pad token id {padTokenId} is outside the vocabulary [0, {vocabulary}).", nameof(padTokenId));
         foreach (var stop in options.StopTokenIds)
         {
-            if (stop < 0 || stop >= vocabulary)
-                throw new ArgumentException($"stop token id {stop} is outside the vocabulary [0, {vocabulary}).", nameof(options));
+            if (stop < 0 || stop >= (options.VocabularyLimit ?? vocabulary))
+                throw new ArgumentException($"stop token id {stop} is outside the vocabulary [0, {options.VocabularyLimit ?? vocabulary}).", nameof(options));
         }
         for (int i = 0; i < prompts.Count; i++)
         {

@@ -17,6 +17,15 @@ public sealed record SamplingOptions
     /// <summary>Seeds the sampler so the same inputs give the same tokens; null draws a fresh seed.</summary>
     public long? Seed { get; init; }
 
+    /// <summary>
+    /// Only ids below this are ever sampled: the tokenizer's vocabulary size, when the model's config pads its
+    /// vocabulary beyond the real tokens (Qwen2.5: 151,936 rows for 151,665 tokens). Null: every id of the model.
+    /// </summary>
+    public int? VocabularyLimit { get; init; }
+
+    /// <summary>The policy these options sample from; the log-probs of <see cref="GeneratedCompletion"/> are under it.</summary>
+    public Scoring.SamplerPolicy Policy => Scoring.SamplerPolicy.Of(Temperature, VocabularyLimit);
+
     /// <summary>False recomputes the whole prefix every step: slower, kept for benchmarks and as a test oracle.</summary>
     public bool UseKvCache { get; init; } = true;
 
@@ -33,7 +42,8 @@ public sealed record SamplingOptions
 }
 
 /// <summary>
-/// One prompt's new tokens, and the log-probability of each under the model at temperature 1 (whatever the sampling
-/// temperature was). <see cref="Stopped"/>: it ended on a stop token rather than at the token limit.
+/// One prompt's new tokens, and the log-probability of each under the sampler's policy
+/// (<see cref="SamplingOptions.Policy"/>: logits/τ over the allowed ids; τ = 1 for greedy; top-p not applied).
+/// <see cref="Stopped"/>: it ended on a stop token rather than at the token limit.
 /// </summary>
 public sealed record GeneratedCompletion(int[] TokenIds, float[] LogProbs, bool Stopped);

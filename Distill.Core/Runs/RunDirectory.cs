@@ -16,7 +16,10 @@ public sealed record RunManifest(
     string TeacherModelId,
     string Dataset,
     int TotalSteps,
-    DateTimeOffset StartedAt);
+    DateTimeOffset StartedAt,
+    // The sampling temperature τ of the trained policy, so the evaluator samples and scores the same policy; null in
+    // files written before it was recorded.
+    double? Temperature = null);
 
 /// <summary>One line of <c>metrics.jsonl</c>: what the trainer measured at one step (names as METHOD.md lists them).</summary>
 public sealed record TrainingStepMetrics(
@@ -40,7 +43,10 @@ public sealed record TrainingStepMetrics(
     // Where the step's time went (the rest is prompt preparation, rewards and shaping); 0 in files written before.
     double GenerationSeconds = 0,
     double TeacherSeconds = 0,
-    double UpdateSeconds = 0);
+    double UpdateSeconds = 0,
+    // The share of groups whose task rewards are all equal (there a group-normalised update sees only the penalty's
+    // shape); 0 in files written before it was logged.
+    double EqualRewardGroupShare = 0);
 
 /// <summary>One line of <c>checkpoints.jsonl</c>, appended once a checkpoint directory is complete and in place.</summary>
 public sealed record CheckpointAnnouncement(int Step, string Path, DateTimeOffset Time);

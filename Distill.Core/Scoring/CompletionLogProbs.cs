@@ -37,12 +37,15 @@ public sealed class CompletionLogProbs : IDisposable
     /// <summary>One left-padded forward pass over the batch, with gradient unless the caller disabled it.</summary>
     /// <exception cref="ArgumentException">An empty prompt, an id outside the vocabulary or an item longer than the
     /// model's context; names the item index.</exception>
-    public static CompletionLogProbs Compute(LlamaForCausalLM model, IReadOnlyList<ScoringItem> items, bool withEntropy = false,
-        IReadOnlyList<int[][]>? candidateIds = null)
+    /// <param name="policy">The sampler whose log-probs these are: its temperature τ (log-probs of logits/τ) and the
+    /// ids it may emit. Training and evaluation pass the sampling policy, so the ratio, the entropy and the cost are of
+    /// the distribution that actually drew the tokens.</param>
+    public static CompletionLogProbs Compute(LlamaForCausalLM model, IReadOnlyList<ScoringItem> items, SamplerPolicy policy,
+        bool withEntropy = false, IReadOnlyList<int[][]>? candidateIds = null)
     {
         using var scope = NewDisposeScope();
         var batch = ScoringBatch.Create(model, items);
-        var logDistribution = batch.CompletionLogDistribution(model);
+        var logDistribution = batch.CompletionLogDistribution(model, policy.Temperature, policy.VocabularyLimit);
         var logProbs = logDistribution.gather(2, batch.Targets.unsqueeze(2)).squeeze(2).masked_fill(batch.Mask.logical_not(), 0);
         Tensor? entropy = null;
         if (withEntropy)

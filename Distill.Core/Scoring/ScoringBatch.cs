@@ -50,16 +50,26 @@ internal sealed record ScoringBatch(Tensor InputIds, Tensor AttentionMask, Tenso
             completionLength);
     }
 
-    /// <summary>Float32 log-softmax over the vocabulary at each completion position, [B, C, V].</summary>
-    public Tensor CompletionLogDistribution(LlamaForCausalLM model)
+    /// <summary>
+    /// Float32 log-softmax at each completion position, [B, C, V']: of logits / <paramref name="temperature"/> (the
+    /// sampler's distribution; 1 is the model's own), over the first <paramref name="vocabularyLimit"/> ids when given
+    /// (V' = the limit; a config may pad its vocabulary beyond the tokenizer's real tokens).
+    /// </summary>
+    public Tensor CompletionLogDistribution(LlamaForCausalLM model, double temperature = 1.0, int? vocabularyLimit = null)
     {
         using var scope = NewDisposeScope();
         long batch = InputIds.shape[0];
+        int vocabulary = Math.Min(vocabularyLimit ?? model.Config.VocabSize, model.Config.VocabSize);
         if (CompletionLength == 0)
-            return zeros(batch, 0, model.Config.VocabSize, device: model.Device).MoveToOuterDisposeScope();
+            return zeros(batch, 0, vocabulary, device: model.Device).MoveToOuterDisposeScope();
         var hidden = model.HiddenStates(InputIds, AttentionMask);
         var predicting = hidden.narrow(1, PromptLength - 1, CompletionLength);
-        return model.Logits(predicting).to(ScalarType.Float32).log_softmax(-1).MoveToOuterDisposeScope();
+        var logits = model.Logits(predicting).to(ScalarType.Float32);
+        if (vocabulary < model.Config.VocabSize)
+            logits = logits.narrow(-1, 0, vocabulary);
+        if (temperature != 1.0)
+            logits = logits / temperature;
+        return logits.log_softmax(-1).MoveToOuterDisposeScope();
     }
 
     private static void Validate(LlamaConfig config, IReadOnlyList<ScoringItem> items)

@@ -41,12 +41,32 @@ public static partial class AnswerChecker
     /// <summary>True when the completion states a final answer (<c>#### x</c> or <c>\boxed{x}</c>); for a format bonus.</summary>
     public static bool HasFinalAnswerMarker(string completion) => ExtractFinalAnswer(completion) is not null;
 
-    public static bool IsCorrect(string completion, string referenceAnswer)
+    public static bool IsCorrect(string completion, string referenceAnswer) => Check(completion, referenceAnswer).IsCorrect;
+
+    /// <summary>
+    /// The final answer of <paramref name="completion"/> (null when none) and whether it matches the reference, found
+    /// and compared once. A <c>####</c> answer followed by words (<c>#### 18 dollars</c>) is read by its leading number
+    /// when the reference is a number, as GSM8K graders do; a <c>oxed{}</c> answer is compared whole.
+    /// </summary>
+    public static (string? Answer, bool IsCorrect) Check(string completion, string referenceAnswer)
     {
         ArgumentNullException.ThrowIfNull(completion);
         ArgumentNullException.ThrowIfNull(referenceAnswer);
         var answer = ExtractFinalAnswer(completion);
-        return answer is not null && AnswersMatch(answer, referenceAnswer);
+        if (answer is null)
+            return (null, false);
+        if (AnswersMatch(answer, referenceAnswer))
+            return (answer, true);
+        var marked = completion.LastIndexOf(Marker, StringComparison.Ordinal) >= 0;
+        return (answer, marked && LeadingNumber(answer) is { } number && TryParseRational(Canonicalize(referenceAnswer)) is not null
+            && AnswersMatch(number, referenceAnswer));
+    }
+
+    /// <summary>The first white-space-separated word of an answer when more words follow it ("18" of "18 dollars"), else null.</summary>
+    private static string? LeadingNumber(string answer)
+    {
+        var end = answer.AsSpan().IndexOfAny(' ', '\t');
+        return end > 0 ? answer[..end] : null;
     }
 
     /// <summary>Compares two bare answers with the normalisation described on the class.</summary>

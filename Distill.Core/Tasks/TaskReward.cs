@@ -3,13 +3,13 @@ namespace Distill.Core.Tasks;
 /// <summary>
 /// Task reward for RL: 1 when the completion's final answer is correct, else 0, plus <see cref="FormatBonus"/> when
 /// the completion states a final answer at all (<c>#### x</c> or <c>\boxed{x}</c>), correct or not. The bonus is
-/// additive so it never outweighs correctness when kept below 1.
+/// additive and below 1, so it never outweighs correctness.
 /// </summary>
 public sealed class TaskReward
 {
     public TaskReward(double formatBonus = 0)
     {
-        if (!(formatBonus is >= 0 and < 1))
+        if (!IsValidFormatBonus(formatBonus))
         {
             throw new ArgumentOutOfRangeException(nameof(formatBonus), formatBonus, "The format bonus must be in [0, 1).");
         }
@@ -19,10 +19,9 @@ public sealed class TaskReward
 
     public double FormatBonus { get; }
 
-    public double Score(string completion, string referenceAnswer)
-    {
-        var correct = AnswerChecker.IsCorrect(completion, referenceAnswer) ? 1.0 : 0.0;
-        var bonus = FormatBonus > 0 && AnswerChecker.HasFinalAnswerMarker(completion) ? FormatBonus : 0.0;
-        return correct + bonus;
-    }
+    /// <summary>The one rule for b: within [0, 1), so a wrong answer with a marker never earns as much as a right one.</summary>
+    public static bool IsValidFormatBonus(double formatBonus) => formatBonus is >= 0 and < 1;
+
+    /// <summary>R + b·[final answer stated], from a completion already graded once.</summary>
+    public double Score(CompletionGrade grade) => grade.Reward + (grade.HasFinalAnswer ? FormatBonus : 0.0);
 }

@@ -17,8 +17,12 @@ public sealed record CheckpointEvaluation(
     DateTimeOffset EvaluatedAt,
     double Seconds);
 
-/// <summary>The constraint the run trained under (from its <c>run.json</c>, or the flags that override it).</summary>
-public sealed record ConstraintSettings(string Objective, double Threshold, CostEstimator Estimator, CostAggregation Aggregation);
+/// <summary>
+/// The constraint the CSR is measured against: the run's d, aggregation and budget scope (from its <c>run.json</c>, or
+/// the flags that override them), and the estimator the costs were computed with (with its k for top-k exact).
+/// </summary>
+public sealed record ConstraintSettings(string Objective, double Threshold, CostEstimator Estimator, CostAggregation Aggregation,
+    BudgetScope Scope = BudgetScope.Sequence, int TopK = 0);
 
 /// <summary>What was generated: which held-out set, how many problems and samples, how they were sampled.</summary>
 public sealed record HeldOutSettings(string Dataset, int Problems, int SamplesPerProblem, double Temperature, int MaxNewTokens, int Seed);
@@ -39,7 +43,10 @@ public sealed record EvaluationMetrics(
     double SatisfactionRate,
     IReadOnlyList<ThresholdSatisfaction> SatisfactionSweep,
     double MeanResponseTokens,
-    long GeneratedTokens);
+    long GeneratedTokens,
+    // The 95 % percentile-bootstrap interval of the CSR at d, resampling problems (their samples are not independent).
+    double SatisfactionRateLow = 0,
+    double SatisfactionRateHigh = 0);
 
 /// <summary>A checkpoint that could not be evaluated, written as <c>failure.json</c> so it is reported once, not retried forever.</summary>
 public sealed record EvaluationFailure(string RunId, int Step, string CheckpointPath, string Error, DateTimeOffset FailedAt);

@@ -2,18 +2,25 @@ using System.Diagnostics;
 using Distill.Core.Contracts;
 using Distill.Core.Divergence;
 using Distill.Core.Generation;
+using Distill.Core.Scoring;
 using Distill.Core.Tasks;
 using Microsoft.Extensions.Options;
 
 namespace Distill.Evaluator.Evaluation;
 
-/// <summary>Which checkpoint to evaluate, under which constraint, and what to call it in reports.</summary>
-public sealed record EvaluationTarget(string RunId, int Step, string CheckpointPath, ConstraintSettings Constraint);
+/// <summary>
+/// Which checkpoint to evaluate, under which constraint, and what to call it in reports. <see cref="Temperature"/> is
+/// the τ the samples are drawn and scored at; <see cref="RequestedEstimator"/>, when set, forces a cost estimator
+/// instead of the lowest-variance one the teacher allows.
+/// </summary>
+public sealed record EvaluationTarget(string RunId, int Step, string CheckpointPath, ConstraintSettings Constraint, double Temperature,
+    CostEstimator? RequestedEstimator = null, int? RequestedTopK = null);
 
 /// <summary>
 /// Evaluates one student checkpoint on the held-out set: greedy accuracy, sampled pass@1, and the sequence cost of every
-/// sample to the teacher (the student's log-probs of its own sample against the teacher service's, through the shared
-/// estimator and aggregation the run trained with), with the CSR at the run's threshold and over a sweep.
+/// sample to the teacher, with the CSR at the run's threshold (and a bootstrap interval) and over a sweep. Samples are
+/// drawn at the run's τ and their costs use the sampler's own log-probs, as in training; greedy decoding is reported
+/// for accuracy only.
 /// </summary>
 public sealed class CheckpointEvaluator(
     ITeacherApi teacher,
@@ -26,70 +33,93 @@ public sealed class CheckpointEvaluator(
 
     public async Task<CheckpointEvaluation> EvaluateAsync(EvaluationTarget target, CancellationToken cancellationToken)
     {
-        if (target.Constraint.Estimator == CostEstimator.TopKExact)
-            throw new NotSupportedException(
-                "top-k-exact needs the student's log-probs at the teacher's top-k ids, which the evaluator does not compute; pass --cost-estimator k1 or k3.");
         var clock = Stopwatch.StartNew();
         using var student = CheckpointModel.Load(target.CheckpointPath, settings.Device);
-        await RequireSameTokenizerAsync(student, target, cancellationToken);
+        var info = await RequireSameTokenizerAsync(student, target, cancellationToken);
+        var constraint = ChooseEstimator(target, info, student.Tokenizer.VocabularySize);
 
         var problems = heldOut.Problems;
         var prompts = problems.Select(problem => student.Tokenizer.Encode(PromptFormat.Render(problem.Question)).ToArray()).ToArray();
-        logger.LogInformation("Evaluating {Run} step {Step}: {Problems} problems, greedy and {Samples} samples each",
-            target.RunId, target.Step, problems.Count, settings.SamplesPerProblem);
+        logger.LogInformation("Evaluating {Run} step {Step}: {Problems} problems, greedy and {Samples} samples each at τ = {Temperature}; costs with {Estimator}",
+            target.RunId, target.Step, problems.Count, settings.SamplesPerProblem, target.Temperature, constraint.Estimator.Spelling());
 
         var greedy = student.Generate(prompts, temperature: 0, settings.MaxNewTokens, settings.Seed, settings.BatchSize, cancellationToken);
         // Problem-major: the samples of problem i are at i·n … i·n + n − 1.
         var samplePrompts = prompts.SelectMany(prompt => Enumerable.Repeat(prompt, settings.SamplesPerProblem)).ToArray();
-        var samples = student.Generate(samplePrompts, (float)settings.Temperature, settings.MaxNewTokens, settings.Seed, settings.BatchSize, cancellationToken);
-        var costs = await SequenceCostsAsync(samplePrompts, samples, target.Constraint, cancellationToken);
+        var samples = student.Generate(samplePrompts, (float)target.Temperature, settings.MaxNewTokens, settings.Seed, settings.BatchSize, cancellationToken);
+        var tokenCosts = await TokenCostsAsync(student, samplePrompts, samples, constraint, target.Temperature, cancellationToken);
+        var budget = new KlBudget(constraint.Threshold, constraint.Scope, constraint.Aggregation);
 
         var outcomes = problems.Select((problem, i) => new ProblemOutcome(
-            AnswerChecker.IsCorrect(student.Decode(greedy[i]), problem.Answer),
+            CompletionGrade.Of(student.Tokenizer, greedy[i].TokenIds, problem.Answer).IsCorrect,
             greedy[i].TokenIds.Length,
             Enumerable.Range(i * settings.SamplesPerProblem, settings.SamplesPerProblem)
-                .Select(s => new SampledCompletion(AnswerChecker.IsCorrect(student.Decode(samples[s]), problem.Answer), samples[s].TokenIds.Length, costs[s]))
+                .Select(s => new SampledCompletion(CompletionGrade.Of(student.Tokenizer, samples[s].TokenIds, problem.Answer).IsCorrect,
+                    samples[s].TokenIds.Length, budget.SequenceCost(tokenCosts[s]), !budget.IsViolated(tokenCosts[s])))
                 .ToArray())).ToArray();
 
-        var threshold = target.Constraint.Threshold;
+        var threshold = constraint.Threshold;
         var metrics = MetricsAggregation.Summarize(outcomes, threshold, settings.SweepFor(threshold),
             await teacherReference.AccuracyAsync(cancellationToken));
         return new CheckpointEvaluation(
             target.RunId,
             target.Step,
             target.CheckpointPath,
-            target.Constraint,
-            new HeldOutSettings(heldOut.Name, problems.Count, settings.SamplesPerProblem, settings.Temperature, settings.MaxNewTokens, settings.Seed),
+            constraint,
+            new HeldOutSettings(heldOut.Name, problems.Count, settings.SamplesPerProblem, target.Temperature, settings.MaxNewTokens, settings.Seed),
             metrics,
-            costs,
+            outcomes.SelectMany(outcome => outcome.Samples).Select(sample => sample.SequenceCost).ToArray(),
             DateTimeOffset.UtcNow,
             clock.Elapsed.TotalSeconds);
     }
 
+    /// <summary>
+    /// The lowest-variance estimator the teacher allows, unless one was asked for: exact when the teacher returns the
+    /// whole distribution (its max top-k covers the student's vocabulary), else top-k exact at the teacher's largest k,
+    /// else k1.
+    /// </summary>
+    public static ConstraintSettings ChooseEstimator(EvaluationTarget target, TeacherInfo teacher, int vocabularySize)
+    {
+        var estimator = target.RequestedEstimator ?? (teacher.MaxTopK >= vocabularySize ? CostEstimator.Exact
+            : teacher.MaxTopK >= 1 ? CostEstimator.TopKExact : CostEstimator.K1);
+        var topK = estimator.TeacherTopK(target.RequestedTopK ?? teacher.MaxTopK, vocabularySize);
+        if (topK > teacher.MaxTopK)
+            throw new InvalidDataException($"--cost-estimator {estimator.Spelling()} needs {topK} teacher candidates per position; " +
+                $"the teacher '{teacher.ModelId}' returns at most {teacher.MaxTopK}.");
+        return target.Constraint with { Estimator = estimator, TopK = topK };
+    }
+
     /// <summary>The teacher scores token ids: they mean the same only when both sides tokenize alike.</summary>
-    private async Task RequireSameTokenizerAsync(CheckpointModel student, EvaluationTarget target, CancellationToken cancellationToken)
+    private async Task<TeacherInfo> RequireSameTokenizerAsync(CheckpointModel student, EvaluationTarget target, CancellationToken cancellationToken)
     {
         var info = await teacher.GetTeacherAsync(cancellationToken);
         if (info.TokenizerFingerprint != student.Tokenizer.Fingerprint)
             throw new InvalidDataException(
                 $"checkpoint {target.CheckpointPath}: its tokenizer ({student.Tokenizer.Fingerprint}) differs from the teacher's ({info.TokenizerFingerprint}); the teacher cannot score its samples.");
+        return info;
     }
 
-    /// <summary>C of each sample from the student's log-probs of its sampled tokens and the teacher's; costs are computed, never trained on.</summary>
-    private async Task<double[]> SequenceCostsAsync(
-        IReadOnlyList<int[]> prompts, IReadOnlyList<GeneratedCompletion> completions, ConstraintSettings constraint, CancellationToken cancellationToken)
+    /// <summary>c_t of each sample from the sampler's log-probs and the teacher's; costs are computed, never trained on.</summary>
+    private async Task<double[][]> TokenCostsAsync(CheckpointModel student, IReadOnlyList<int[]> prompts, IReadOnlyList<GeneratedCompletion> completions,
+        ConstraintSettings constraint, double temperature, CancellationToken cancellationToken)
     {
-        var costs = new double[completions.Count];
+        int vocabulary = student.Tokenizer.VocabularySize;
+        var policy = SamplerPolicy.Of(temperature, vocabulary);
+        var costs = new double[completions.Count][];
         for (var start = 0; start < completions.Count; start += settings.BatchSize)
         {
             var indices = Enumerable.Range(start, Math.Min(settings.BatchSize, completions.Count - start)).ToArray();
-            var request = new ScoreRequest([.. indices.Select(i => new ScoreSequence(prompts[i], completions[i].TokenIds))]);
+            var items = indices.Select(i => new ScoringItem(prompts[i], completions[i].TokenIds)).ToArray();
+            var request = new ScoreRequest([.. items.Select(item => new ScoreSequence(item.PromptTokenIds, item.CompletionTokenIds))], constraint.TopK);
             var response = await teacher.ScoreAsync(request, cancellationToken);
-            foreach (var (i, scores) in indices.Zip(response.Sequences))
-            {
-                var tokenCosts = TokenCosts.Compute(constraint.Estimator, new TokenCostInputs(completions[i].LogProbs, scores.LogProbs));
-                costs[i] = SequenceCost.Aggregate(tokenCosts, constraint.Aggregation);
-            }
+            if (response.Sequences.Count != items.Length)
+                throw new InvalidDataException($"the teacher returned {response.Sequences.Count} scored sequences for {items.Length}.");
+            var candidateIds = CompletionCosts.CandidateIds(response.Sequences, constraint.Estimator, vocabulary);
+            var candidateLogProbs = candidateIds is null ? null : student.CandidateLogProbs(items, policy, candidateIds, settings.BatchSize);
+            var batchCosts = CompletionCosts.Compute(constraint.Estimator, items, indices.Select(i => completions[i].LogProbs).ToArray(),
+                candidateLogProbs, response.Sequences, vocabulary);
+            for (var j = 0; j < indices.Length; j++)
+                costs[indices[j]] = batchCosts[j];
         }
         return costs;
     }

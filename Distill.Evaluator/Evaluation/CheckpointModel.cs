@@ -1,14 +1,16 @@
 using Distill.Core.Generation;
 using Distill.Core.Modeling;
+using Distill.Core.Scoring;
 using Distill.Core.Tokenization;
 using Distill.Core.Torch;
+using static TorchSharp.torch;
 
 namespace Distill.Evaluator.Evaluation;
 
 /// <summary>
 /// A checkpoint directory loaded for evaluation: its tokenizer and its model, with the batched generator. The
-/// generator returns each sampled token's log-prob at temperature 1, which is exactly the student's own log-prob that
-/// the sequence KL needs, so no second forward pass is made.
+/// generator returns each sampled token's log-prob under the sampler's policy (logits/τ over the tokenizer's ids), the
+/// student's side of the k1 and k3 costs; the exact estimators need one more forward pass (<see cref="CandidateLogProbs"/>).
 /// </summary>
 public sealed class CheckpointModel : IDisposable
 {
@@ -57,6 +59,7 @@ public sealed class CheckpointModel : IDisposable
                 MaxNewTokens = maxNewTokens,
                 Temperature = temperature,
                 StopTokenIds = [Tokenizer.EosTokenId],
+                VocabularyLimit = Tokenizer.VocabularySize,
                 // One seed per batch, derived from the evaluation's: the same checkpoint gives the same samples.
                 Seed = seed + start,
             };
@@ -65,9 +68,23 @@ public sealed class CheckpointModel : IDisposable
         return completions;
     }
 
-    /// <summary>The completion's text without its EOS, for the answer checker.</summary>
-    public string Decode(GeneratedCompletion completion) =>
-        Tokenizer.Decode(completion.Stopped ? completion.TokenIds[..^1] : completion.TokenIds);
+    /// <summary>
+    /// The sampler's log-probs at the given candidate ids of every position ([item][position][j]), in batches of
+    /// <paramref name="batchSize"/>, without gradient: the student's side of the exact and top-k exact costs.
+    /// </summary>
+    public float[][][] CandidateLogProbs(IReadOnlyList<ScoringItem> items, SamplerPolicy policy, IReadOnlyList<int[][]> candidateIds, int batchSize)
+    {
+        using var noGrad = no_grad();
+        var result = new List<float[][]>(items.Count);
+        for (var start = 0; start < items.Count; start += batchSize)
+        {
+            var count = Math.Min(batchSize, items.Count - start);
+            using var scores = CompletionLogProbs.Compute(model, items.Skip(start).Take(count).ToArray(), policy,
+                candidateIds: candidateIds.Skip(start).Take(count).ToArray());
+            result.AddRange(scores.CandidateLogProbs!);
+        }
+        return [.. result];
+    }
 
     public void Dispose() => model.Dispose();
 }

@@ -67,7 +67,9 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
     {
         try
         {
-            var target = new EvaluationTarget(runId, step, checkpoint, ConstraintOf(run));
+            var manifest = run?.ReadManifest();
+            var target = new EvaluationTarget(runId, step, checkpoint, ConstraintOf(run), settings.Temperature ?? manifest?.Temperature ?? 1.0,
+                settings.Estimator, settings.TopK);
             var evaluation = await evaluator.EvaluateAsync(target, cancellationToken);
             EvaluationReportWriter.Write(output, evaluation, run?.ReadMetrics() ?? []);
             logger.LogInformation(
@@ -93,11 +95,13 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
         var manifest = run?.ReadManifest();
         var threshold = settings.Threshold ?? manifest?.Threshold
                         ?? throw new InvalidDataException("no threshold: pass --threshold for a checkpoint outside a run directory.");
+        // The estimator is chosen per evaluation (the lowest-variance one the teacher allows); K1 stands in until then.
         return new ConstraintSettings(
             manifest?.Objective ?? "unknown",
             threshold,
-            settings.Estimator ?? (manifest is null ? CostEstimator.K1 : ParseEnum<CostEstimator>(manifest.CostEstimator, "costEstimator", run!)),
-            settings.Aggregation ?? (manifest is null ? CostAggregation.Sum : ParseEnum<CostAggregation>(manifest.CostAggregation, "costAggregation", run!)));
+            settings.Estimator ?? CostEstimator.K1,
+            settings.Aggregation ?? (manifest is null ? CostAggregation.Sum : ParseEnum<CostAggregation>(manifest.CostAggregation, "costAggregation", run!)),
+            manifest is null ? BudgetScope.Sequence : ParseEnum<BudgetScope>(manifest.BudgetScope, "budgetScope", run!));
     }
 
     /// <summary>Reads "top-k-exact", "TopKExact" or "top_k_exact" alike: the manifest is written by another program.</summary>

@@ -5,8 +5,12 @@ namespace Distill.Evaluator.Evaluation;
 /// <summary>Turns per-problem outcomes into <see cref="EvaluationMetrics"/>; the cost statistics and CSR come from the shared divergence code.</summary>
 public static class MetricsAggregation
 {
+    /// <summary>Bootstrap resamples of the CSR interval; its seed is fixed, so an evaluation's interval repeats exactly.</summary>
+    public const int BootstrapResamples = 2000;
+
     /// <summary>
     /// Sampled pass@1 is the unbiased estimator c/n per problem (c of its n samples correct), averaged over problems.
+    /// The CSR at d is the share of samples within budget under the run's scope; the sweep is over the sequence cost C.
     /// </summary>
     public static EvaluationMetrics Summarize(
         IReadOnlyList<ProblemOutcome> problems, double threshold, IEnumerable<double> sweepThresholds, double? teacherAccuracy)
@@ -17,6 +21,7 @@ public static class MetricsAggregation
         var costs = samples.Select(sample => sample.SequenceCost).ToArray();
         var sampledTokens = samples.Sum(sample => (long)sample.ResponseTokens);
         var greedyTokens = problems.Sum(problem => (long)problem.GreedyResponseTokens);
+        var (low, high) = SatisfactionInterval(problems);
 
         return new EvaluationMetrics(
             GreedyAccuracy: problems.Count(problem => problem.GreedyIsCorrect) / (double)problems.Count,
@@ -27,9 +32,47 @@ public static class MetricsAggregation
             CostP50: CostStatistics.Percentile(costs, 0.5),
             CostP90: CostStatistics.P90(costs),
             CostMax: costs.Length == 0 ? 0.0 : costs.Max(),
-            SatisfactionRate: ConstraintSatisfactionRate.At(costs, threshold),
+            SatisfactionRate: SatisfactionRate(problems),
             SatisfactionSweep: ConstraintSatisfactionRate.Sweep(costs, sweepThresholds.Append(threshold).Distinct().Order()),
             MeanResponseTokens: samples.Length == 0 ? 0.0 : sampledTokens / (double)samples.Length,
-            GeneratedTokens: sampledTokens + greedyTokens);
+            GeneratedTokens: sampledTokens + greedyTokens,
+            SatisfactionRateLow: low,
+            SatisfactionRateHigh: high);
+    }
+
+    /// <summary>Share of all samples within budget; no samples gives 0.</summary>
+    public static double SatisfactionRate(IEnumerable<ProblemOutcome> problems)
+    {
+        int within = 0, total = 0;
+        foreach (var problem in problems)
+        {
+            within += problem.Samples.Count(sample => sample.WithinBudget);
+            total += problem.Samples.Count;
+        }
+        return total == 0 ? 0.0 : within / (double)total;
+    }
+
+    /// <summary>
+    /// The 2.5th and 97.5th percentiles of the CSR over problems resampled with replacement: a problem's samples share
+    /// its prompt, so they are resampled together, not as independent draws.
+    /// </summary>
+    public static (double Low, double High) SatisfactionInterval(IReadOnlyList<ProblemOutcome> problems, int resamples = BootstrapResamples, int seed = 17)
+    {
+        var within = problems.Select(problem => problem.Samples.Count(sample => sample.WithinBudget)).ToArray();
+        var counts = problems.Select(problem => problem.Samples.Count).ToArray();
+        var random = new Random(seed);
+        var rates = new double[resamples];
+        for (var r = 0; r < resamples; r++)
+        {
+            long hit = 0, total = 0;
+            for (var i = 0; i < problems.Count; i++)
+            {
+                var pick = random.Next(problems.Count);
+                hit += within[pick];
+                total += counts[pick];
+            }
+            rates[r] = total == 0 ? 0.0 : hit / (double)total;
+        }
+        return (CostStatistics.Percentile(rates, 0.025), CostStatistics.Percentile(rates, 0.975));
     }
 }

@@ -41,7 +41,7 @@ public sealed class TeacherReference(HeldOutSet heldOut, IOptions<EvaluatorOptio
             using var teacher = CheckpointModel.Load(directory, settings.Device);
             var prompts = heldOut.Problems.Select(problem => teacher.Tokenizer.Encode(PromptFormat.Render(problem.Question)).ToArray()).ToArray();
             var completions = teacher.Generate(prompts, temperature: 0, settings.MaxNewTokens, settings.Seed, settings.BatchSize, cancellationToken);
-            var correct = heldOut.Problems.Where((problem, i) => AnswerChecker.IsCorrect(teacher.Decode(completions[i]), problem.Answer)).Count();
+            var correct = heldOut.Problems.Where((problem, i) => CompletionGrade.Of(teacher.Tokenizer, completions[i].TokenIds, problem.Answer).IsCorrect).Count();
             var measuredAccuracy = correct / (double)heldOut.Problems.Count;
             logger.LogInformation("Teacher accuracy on {HeldOut}: {Accuracy:P1}", heldOut.Name, measuredAccuracy);
             return measuredAccuracy;

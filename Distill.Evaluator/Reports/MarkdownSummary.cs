@@ -13,7 +13,8 @@ public static class MarkdownSummary
         var text = new StringBuilder();
         text.AppendLine(Invariant($"# {evaluation.RunId}, step {evaluation.Step}"));
         text.AppendLine();
-        text.AppendLine(Invariant($"Objective `{constraint.Objective}`, threshold d = {constraint.Threshold:0.###} ({Format.Name(constraint.Estimator)}, {Format.Name(constraint.Aggregation)}). "));
+        var estimator = constraint.Estimator == Core.Divergence.CostEstimator.TopKExact ? Invariant($"top-k-exact, k = {constraint.TopK}") : Format.Name(constraint.Estimator);
+        text.AppendLine(Invariant($"Objective `{constraint.Objective}`, threshold d = {constraint.Threshold:0.###}. KL estimator: {estimator}; {Format.Name(constraint.Aggregation)} over tokens; CSR in {Format.Name(constraint.Scope)} scope. "));
         text.AppendLine(Invariant($"Held-out set `{heldOut.Dataset}`: {heldOut.Problems} problems, {heldOut.SamplesPerProblem} samples each at temperature {heldOut.Temperature:0.##}, at most {heldOut.MaxNewTokens} new tokens, seed {heldOut.Seed}."));
         text.AppendLine();
         text.AppendLine("| metric | value |");
@@ -21,12 +22,12 @@ public static class MarkdownSummary
         text.AppendLine(Invariant($"| accuracy, greedy | {Format.Percent(metrics.GreedyAccuracy)} |"));
         text.AppendLine(Invariant($"| pass@1, sampled | {Format.Percent(metrics.SampledPassAt1)} |"));
         text.AppendLine(Invariant($"| teacher accuracy, greedy | {(metrics.TeacherAccuracy is { } teacher ? Format.Percent(teacher) : "not measured")} |"));
-        text.AppendLine(Invariant($"| constraint satisfaction rate at d | {Format.Percent(metrics.SatisfactionRate)} |"));
+        text.AppendLine(Invariant($"| constraint satisfaction rate at d (95 % CI, bootstrap over problems) | {Format.Percent(metrics.SatisfactionRate)} ({Format.Percent(metrics.SatisfactionRateLow)} – {Format.Percent(metrics.SatisfactionRateHigh)}) |"));
         text.AppendLine(Invariant($"| sequence KL: mean / p50 / p90 / max | {metrics.CostMean:0.###} / {metrics.CostP50:0.###} / {metrics.CostP90:0.###} / {metrics.CostMax:0.###} |"));
         text.AppendLine(Invariant($"| response length, mean tokens | {metrics.MeanResponseTokens:0.#} |"));
         text.AppendLine(Invariant($"| tokens generated | {metrics.GeneratedTokens} |"));
         text.AppendLine();
-        text.AppendLine("Constraint satisfaction rate over thresholds:");
+        text.AppendLine("Constraint satisfaction rate over thresholds (sequence scope, C ≤ d):");
         text.AppendLine();
         text.AppendLine("| d | CSR |");
         text.AppendLine("| --- | --- |");

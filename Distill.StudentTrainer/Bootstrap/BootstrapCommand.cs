@@ -133,8 +133,8 @@ public static class BootstrapCommand
         {
             var prompts = chunk.Select(p => tokenizer.Encode(PromptFormat.Render(p.Question)).ToArray()).ToArray();
             var completions = generator.Generate(prompts, tokenizer.PadTokenId,
-                new SamplingOptions { Temperature = 0, MaxNewTokens = 64, StopTokenIds = [tokenizer.EosTokenId] });
-            correct += chunk.Where((p, i) => AnswerChecker.IsCorrect(tokenizer.Decode(completions[i].TokenIds), p.Answer)).Count();
+                new SamplingOptions { Temperature = 0, MaxNewTokens = 64, StopTokenIds = [tokenizer.EosTokenId], VocabularyLimit = tokenizer.VocabularySize });
+            correct += chunk.Where((p, i) => CompletionGrade.Of(tokenizer, completions[i].TokenIds, p.Answer).IsCorrect).Count();
         }
         return correct / (double)problems.Count;
     }

@@ -1,10 +1,16 @@
 namespace Distill.StudentTrainer.Objectives;
 
-/// <summary>How shaped rewards of one prompt's group of samples become advantages.</summary>
+/// <summary>How shaped returns become advantages (docs/method.md, "Advantages and loss").</summary>
 public enum AdvantageMode
 {
-    /// <summary>A_i = (R̃_i − mean) / (std + ε) (GRPO).</summary>
-    GroupNormalized,
+    /// <summary>A_i = (R̃_i − mean) / (std + ε) within the prompt's group (GRPO). A penalty's scale cancels in a group whose task rewards are equal.</summary>
+    GroupStd,
+
+    /// <summary>A_i = R̃_i − mean within the group (Dr. GRPO): every scale (λ₀, n, κ) keeps its meaning.</summary>
+    GroupMean,
+
+    /// <summary>A_i = (R̃_i − group mean) / (std of R̃ over the whole batch + ε): one scale for the batch, so scales keep their relative meaning.</summary>
+    BatchStd,
 
     /// <summary>A_i = R̃_i − mean_{j≠i} R̃_j (RLOO).</summary>
     LeaveOneOut,

@@ -3,31 +3,20 @@ using Distill.Core.Divergence;
 namespace Distill.StudentTrainer.Objectives;
 
 /// <summary>
-/// <c>distill</c>, pure on-policy reverse-KL distillation: R̃ = −C with group advantages, or with
-/// <c>--distill-per-token</c> the advantage of token t is −Σ_{u≥t} c_u (÷ T under mean aggregation), with no group baseline.
+/// <c>distill</c>, pure on-policy reverse-KL distillation: R̃ = −C, or with <c>--distill-per-token</c> the per-token reward
+/// −c_t (÷ T under mean aggregation), so token t's return is −Σ_{u≥t} c_u.
 /// </summary>
 public sealed class DistillObjective(ObjectiveOptions options) : ShapedRewardObjective(TrainingObjectiveFactory.Distill, options)
 {
-    public override GroupSignal ShapeGroup(IReadOnlyList<SampleOutcome> group)
-    {
-        if (!Options.DistillPerToken)
-            return base.ShapeGroup(group);
-
-        var samples = group.Select(Shape).ToArray();
-        var tokenAdvantages = group.Select(sample => CostToGo(sample.TokenCosts)).ToArray();
-        return new GroupSignal(samples, tokenAdvantages);
-    }
-
     protected override double ShapedReward(SampleOutcome sample, double sequenceCost, bool violated) => -sequenceCost;
 
-    private double[] CostToGo(double[] tokenCosts)
+    protected override ShapedSample Shape(SampleOutcome sample)
     {
-        var advantages = GroupAdvantages.NegativeCostToGo(tokenCosts);
-        if (Options.Aggregation == CostAggregation.Mean && tokenCosts.Length > 0)
-        {
-            for (var t = 0; t < advantages.Length; t++)
-                advantages[t] /= tokenCosts.Length;
-        }
-        return advantages;
+        if (!Options.DistillPerToken)
+            return base.Shape(sample);
+
+        var costs = sample.TokenCosts;
+        var scale = Options.Aggregation == CostAggregation.Mean && costs.Length > 0 ? 1.0 / costs.Length : 1.0;
+        return ShapedSample.PerToken(Budget.SequenceCost(costs), Budget.IsViolated(costs), costs.Select(cost => -scale * cost).ToArray());
     }
 }

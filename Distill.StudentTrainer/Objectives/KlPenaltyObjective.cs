@@ -6,6 +6,8 @@ public sealed class KlPenaltyObjective(ObjectiveOptions options) : ShapedRewardO
     /// <summary>λ₀, reported for logging; it never changes, so restoring a checkpoint has nothing to put back.</summary>
     public override ObjectiveState State => new(Lambda: Options.KlCoefficient);
 
+    public override double? Lambda => Options.KlCoefficient;
+
     protected override double ShapedReward(SampleOutcome sample, double sequenceCost, bool violated) =>
         TaskReward(sample) - Options.KlCoefficient * sequenceCost;
 }

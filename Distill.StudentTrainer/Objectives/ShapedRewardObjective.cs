@@ -3,8 +3,8 @@ using Distill.Core.Divergence;
 namespace Distill.StudentTrainer.Objectives;
 
 /// <summary>
-/// The shared machinery of the RL objectives: sequence cost and violation from the KL budget, one shaped reward per
-/// sample, group advantages repeated over each sample's tokens. Subclasses only say what R̃ is.
+/// The shared machinery of the RL objectives: sequence cost and violation from the KL budget, one trajectory-level shaped
+/// reward per sample. Subclasses say what R̃ is, or override <see cref="Shape"/> for a per-token form.
 /// </summary>
 public abstract class ShapedRewardObjective(string name, ObjectiveOptions options) : ITrainingObjective
 {
@@ -14,19 +14,13 @@ public abstract class ShapedRewardObjective(string name, ObjectiveOptions option
 
     public string Name { get; } = name;
 
-    public bool IsSupervised => false;
-
     public virtual ObjectiveState State => ObjectiveState.Stateless;
 
-    public virtual GroupSignal ShapeGroup(IReadOnlyList<SampleOutcome> group)
-    {
-        var samples = group.Select(Shape).ToArray();
-        var advantages = GroupAdvantages.Compute(samples.Select(sample => sample.ShapedReward).ToArray(), Options.Advantage);
-        var tokenAdvantages = group.Select((sample, i) => Enumerable.Repeat(advantages[i], sample.TokenCosts.Length).ToArray()).ToArray();
-        return new GroupSignal(samples, tokenAdvantages);
-    }
+    public virtual double? Lambda => null;
 
-    public virtual void ObserveStep(double meanSequenceCost)
+    public IReadOnlyList<ShapedSample> ShapeGroup(IReadOnlyList<SampleOutcome> group) => group.Select(Shape).ToArray();
+
+    public virtual void ObserveStep(ConstraintObservation observation)
     {
     }
 
@@ -40,10 +34,10 @@ public abstract class ShapedRewardObjective(string name, ObjectiveOptions option
     /// <summary>R (+ b when a final-answer marker is present).</summary>
     protected double TaskReward(SampleOutcome sample) => sample.TaskReward + (sample.HasAnswerMarker ? Options.FormatBonus : 0.0);
 
-    protected ShapedSample Shape(SampleOutcome sample)
+    protected virtual ShapedSample Shape(SampleOutcome sample)
     {
         var cost = Budget.SequenceCost(sample.TokenCosts);
         var violated = Budget.IsViolated(sample.TokenCosts);
-        return new ShapedSample(cost, violated, ShapedReward(sample, cost, violated));
+        return ShapedSample.Trajectory(cost, violated, ShapedReward(sample, cost, violated), sample.TokenCosts.Length);
     }
 }

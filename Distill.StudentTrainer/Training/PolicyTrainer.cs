@@ -36,8 +36,10 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
         var checkpoints = new TrainingCheckpoints(run, logger);
         var device = TorchDevice.Resolve(options.Device);
         var tokenizer = TokenizerLoader.Load(options.Student!);
-        var objective = TrainingObjectiveFactory.Create(options.Objective, options.ToObjectiveOptions());
-        var estimator = objective is SftObjective ? CostEstimator.K1 : options.ToObjectiveOptions().Estimator;
+        // sft has no objective to shape rewards with: it gets the supervised update.
+        var objective = TrainingObjectiveFactory.IsSupervised(options.Objective) ? null
+            : TrainingObjectiveFactory.Create(options.Objective, options.ToObjectiveOptions());
+        var estimator = options.ToObjectiveOptions().Estimator;
 
         var teacherInfo = await teacher.DescribeAsync(cancellationToken);
         if (teacherInfo.TokenizerFingerprint != tokenizer.Fingerprint)
@@ -45,6 +47,13 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
                 $"the teacher '{teacherInfo.ModelId}' tokenizes differently from the student in {options.Student} " +
                 $"(tokenizer fingerprints {teacherInfo.TokenizerFingerprint[..12]}… and {tokenizer.Fingerprint[..12]}…): " +
                 "per-token costs would compare different tokens. Use a student and a teacher with the same tokenizer.");
+        int teacherTopK = estimator.TeacherTopK(options.TopK, tokenizer.VocabularySize);
+        if (objective is not null && teacherTopK > teacherInfo.MaxTopK)
+            throw new TrainingStartupException(
+                $"--cost-estimator {estimator.Spelling()} needs {teacherTopK} candidates per position from the teacher, which returns at most " +
+                $"{teacherInfo.MaxTopK}: " + (estimator == CostEstimator.Exact
+                    ? "its whole distribution is too large to send; use top-k-exact with --top-k of at most that."
+                    : $"lower --top-k to {teacherInfo.MaxTopK} or less."));
 
         var prompts = await PromptSource.LoadAsync(options.Dataset, options.Seed, cancellationToken);
         var latest = options.Resume ? checkpoints.Latest() : null;
@@ -61,7 +70,7 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
         {
             var state = TrainingCheckpoints.ReadState(modelPath);
             TrainingCheckpoints.RestoreOptimizer(modelPath, optimizer);
-            objective.Restore(state.Objective);
+            objective?.Restore(state.Objective);
             firstStep = state.Step + 1;
             TruncateMetrics(run, state.Step);
             logger.LogInformation("Resuming {Run} from the checkpoint of step {Step}.", run.Path, state.Step);
@@ -69,13 +78,14 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
         else
         {
             Directory.CreateDirectory(run.Path);
-            RunDirectory.WriteJsonAtomically(run.ManifestPath, new RunManifest(Path.GetFileName(run.Path), objective.Name,
-                options.Threshold!.Value, options.CostEstimator, options.CostAggregation, options.BudgetScope, options.Seed,
-                Path.GetFullPath(options.Student!), teacherInfo.ModelId, options.Dataset, options.Steps, DateTimeOffset.UtcNow));
+            RunDirectory.WriteJsonAtomically(run.ManifestPath, new RunManifest(Path.GetFileName(run.Path), options.Objective.Trim().ToLowerInvariant(),
+                options.Threshold!.Value, estimator.Spelling(), options.CostAggregation, options.BudgetScope, options.Seed,
+                Path.GetFullPath(options.Student!), teacherInfo.ModelId, options.Dataset, options.Steps, DateTimeOffset.UtcNow,
+                options.Temperature));
         }
 
         logger.LogInformation("Training {Objective} for steps {First}..{Last} on {Device}; d = {Threshold}; {Problems} problems.",
-            objective.Name, firstStep, options.Steps, device.type, options.Threshold, prompts.Count);
+            options.Objective, firstStep, options.Steps, device.type, options.Threshold, prompts.Count);
         for (int step = firstStep; step <= options.Steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -89,14 +99,14 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
 
             if (step % options.CheckpointEvery == 0 || step == options.Steps)
                 checkpoints.Save(step, model, tokenizer, optimizer,
-                    new TrainerState(step, objective.State, (long)step * options.BatchSize, options.Seed));
+                    new TrainerState(step, objective?.State ?? ObjectiveState.Stateless, (long)step * options.BatchSize, options.Seed));
         }
         RunDirectory.WriteJsonAtomically(run.CompletedPath, new { steps = options.Steps, completedAt = DateTimeOffset.UtcNow });
         logger.LogInformation("Run {Run} completed after {Steps} steps.", run.Path, options.Steps);
     }
 
     private async Task<TrainingStepMetrics> StepAsync(int step, LlamaForCausalLM model, ISavableTokenizer tokenizer, AdamW optimizer,
-        ITrainingObjective objective, CostEstimator estimator, PromptSource prompts, CancellationToken cancellationToken)
+        ITrainingObjective? objective, CostEstimator estimator, PromptSource prompts, CancellationToken cancellationToken)
     {
         using var span = TrainerTelemetry.Source.StartActivity("trainer.step");
         span?.SetTag("trainer.step", step);
@@ -104,69 +114,126 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
         var problems = prompts.Batch(step, options.BatchSize);
         var promptIds = problems.Select(p => tokenizer.Encode(PromptFormat.Render(p.Question)).ToArray()).ToArray();
 
-        if (objective.IsSupervised)
+        if (objective is null)
             return SupervisedStep(step, model, tokenizer, optimizer, problems, promptIds, clock);
 
-        // 1. Generate G completions per prompt with the current policy.
-        int groupSize = options.GroupSize;
-        var generationPrompts = promptIds.SelectMany(p => Enumerable.Repeat(p, groupSize)).ToArray();
+        var rollout = Rollout(step, model, tokenizer, promptIds, cancellationToken);
+        var scored = await ScoreAsync(rollout, problems, tokenizer, estimator, cancellationToken);
+        var update = Update(model, optimizer, objective, estimator, rollout, scored, tokenizer.VocabularySize);
+        clock.Stop();
+
+        var shaped = update.Shaped;
+        var costs = shaped.Select(s => s.SequenceCost).ToArray();
+        var taskReward = new TaskReward(options.FormatBonus);
+        int generatedTokens = rollout.Completions.Sum(c => c.TokenIds.Length);
+        return new TrainingStepMetrics(
+            Step: step,
+            Reward: scored.Grades.Average(taskReward.Score),
+            Accuracy: scored.Grades.Average(grade => grade.Reward),
+            CostMean: CostStatistics.Mean(costs),
+            CostP90: CostStatistics.P90(costs),
+            ConstraintSatisfactionRate: ConstraintSatisfactionRate.At(costs, options.Threshold!.Value),
+            ViolationRate: shaped.Count(s => s.Violated) / (double)shaped.Count,
+            Lambda: objective.Lambda,
+            ShapedRewardMean: shaped.Average(s => s.ShapedReward),
+            Entropy: update.Entropy,
+            ResponseLength: rollout.Completions.Average(c => c.TokenIds.Length),
+            GeneratedTokensPerSecond: generatedTokens / Math.Max(rollout.Seconds, 1e-9),
+            TeacherLatencyMs: scored.Teacher.Latency.TotalMilliseconds,
+            CacheHitRatio: scored.Teacher.CacheHitRatio,
+            Loss: update.Loss,
+            StepSeconds: clock.Elapsed.TotalSeconds,
+            Time: DateTimeOffset.UtcNow,
+            GenerationSeconds: rollout.Seconds,
+            TeacherSeconds: scored.Seconds,
+            UpdateSeconds: update.Seconds,
+            EqualRewardGroupShare: update.EqualRewardGroupShare);
+    }
+
+    /// <summary>What the rollout stage sampled: G completions per prompt (a prompt's samples are consecutive).</summary>
+    private sealed record RolloutBatch(ScoringItem[] Items, IReadOnlyList<GeneratedCompletion> Completions, double Seconds);
+
+    /// <summary>What the scoring stage added: the teacher's scores and each sample's answer, checked once.</summary>
+    private sealed record ScoredBatch(TeacherScores Teacher, CompletionGrade[] Grades, double Seconds);
+
+    /// <summary>What the update stage made of it.</summary>
+    private sealed record UpdateResult(IReadOnlyList<ShapedSample> Shaped, double Loss, double Entropy, double EqualRewardGroupShare, double Seconds);
+
+    /// <summary>Stage 1: G completions per prompt from the current policy, sampled at τ over the tokenizer's ids.</summary>
+    private RolloutBatch Rollout(int step, LlamaForCausalLM model, ISavableTokenizer tokenizer, int[][] promptIds, CancellationToken cancellationToken)
+    {
+        using var span = TrainerTelemetry.Source.StartActivity("trainer.generate");
+        var clock = Stopwatch.StartNew();
+        var prompts = promptIds.SelectMany(p => Enumerable.Repeat(p, options.GroupSize)).ToArray();
         IReadOnlyList<GeneratedCompletion> completions;
-        var generationClock = Stopwatch.StartNew();
-        using (TrainerTelemetry.Source.StartActivity("trainer.generate"))
         using (no_grad())
         {
             model.eval();
-            completions = new CompletionGenerator(model).Generate(generationPrompts, tokenizer.PadTokenId, new SamplingOptions
-            {
-                MaxNewTokens = options.MaxNewTokens,
-                Temperature = (float)options.Temperature,
-                TopP = (float)options.TopP,
-                StopTokenIds = [tokenizer.EosTokenId],
-                // The step decides the seed, so a resumed run samples exactly what an uninterrupted one would.
-                Seed = (long)options.Seed * 1_000_003 + step,
-            }, cancellationToken);
+            completions = new CompletionGenerator(model).Generate(prompts, tokenizer.PadTokenId, Sampling(step, tokenizer), cancellationToken);
         }
-        generationClock.Stop();
-        var items = generationPrompts.Select((prompt, i) => new ScoringItem(prompt, completions[i].TokenIds)).ToArray();
+        return new RolloutBatch(prompts.Select((prompt, i) => new ScoringItem(prompt, completions[i].TokenIds)).ToArray(), completions,
+            clock.Elapsed.TotalSeconds);
+    }
 
-        // 2. The teacher's log-probs of the same tokens (waits while the teacher is unavailable).
-        int topK = estimator == CostEstimator.TopKExact ? options.TopK : 0;
-        TeacherScores scores;
-        var teacherClock = Stopwatch.StartNew();
-        using (TrainerTelemetry.Source.StartActivity("trainer.teacher_score"))
-            scores = await teacher.ScoreAsync(items, topK, cancellationToken);
-        teacherClock.Stop();
+    private SamplingOptions Sampling(int step, ITextTokenizer tokenizer) => new()
+    {
+        MaxNewTokens = options.MaxNewTokens,
+        Temperature = (float)options.Temperature,
+        TopP = (float)options.TopP,
+        StopTokenIds = [tokenizer.EosTokenId],
+        VocabularyLimit = tokenizer.VocabularySize,
+        // The step decides the seed, so a resumed run samples exactly what an uninterrupted one would.
+        Seed = (long)options.Seed * 1_000_003 + step,
+    };
 
-        // 3. Rewards, costs, shaped rewards and advantages; then the policy-gradient update.
-        using var updateSpan = TrainerTelemetry.Source.StartActivity("trainer.update");
-        var updateClock = Stopwatch.StartNew();
+    /// <summary>Stage 2: the teacher's log-probs of the same tokens (waits while the teacher is unavailable), and each answer checked once.</summary>
+    private async Task<ScoredBatch> ScoreAsync(RolloutBatch rollout, IReadOnlyList<MathProblem> problems, ITextTokenizer tokenizer,
+        CostEstimator estimator, CancellationToken cancellationToken)
+    {
+        using var span = TrainerTelemetry.Source.StartActivity("trainer.teacher_score");
+        var clock = Stopwatch.StartNew();
+        var teacherScores = await teacher.ScoreAsync(rollout.Items, estimator.TeacherTopK(options.TopK, tokenizer.VocabularySize), cancellationToken);
+        var grades = rollout.Completions.Select((completion, i) =>
+            CompletionGrade.Of(tokenizer, completion.TokenIds, problems[i / options.GroupSize].Answer)).ToArray();
+        return new ScoredBatch(teacherScores, grades, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Stage 3: the policy's log-probs under the sampler (τ, the tokenizer's ids), the per-token costs to the teacher,
+    /// the objective's shaped returns, advantages over the batch, and the policy-gradient step(s).
+    /// </summary>
+    private UpdateResult Update(LlamaForCausalLM model, AdamW optimizer, ITrainingObjective objective, CostEstimator estimator,
+        RolloutBatch rollout, ScoredBatch scored, int vocabularyLimit)
+    {
+        using var span = TrainerTelemetry.Source.StartActivity("trainer.update");
+        var clock = Stopwatch.StartNew();
+        var policy = SamplerPolicy.Of(options.Temperature, vocabularyLimit);
+        var items = rollout.Items;
         model.train();
-        double loss = 0, entropy = 0;
-        double[] sequenceCosts = [];
+        double loss = 0, entropy = 0, equalShare = 0;
         IReadOnlyList<ShapedSample> shaped = [];
-        var references = problems.SelectMany(p => Enumerable.Repeat(p.Answer, groupSize)).ToArray();
-        var texts = completions.Select(c => tokenizer.Decode(c.TokenIds)).ToArray();
-        var rewards = texts.Select((text, i) => AnswerChecker.IsCorrect(text, references[i]) ? 1.0 : 0.0).ToArray();
-        var taskReward = new TaskReward(options.FormatBonus);
         Tensor? oldLogProbs = null, advantages = null;
         try
         {
             for (int epoch = 0; epoch < options.InnerEpochs; epoch++)
             {
                 using var scope = NewDisposeScope();
-                var candidates = epoch == 0 && topK > 0
-                    ? scores.Sequences.Select(s => s.TopK!.Select(position => position.Select(c => c.TokenId).ToArray()).ToArray()).ToArray()
-                    : null;
-                using var student = CompletionLogProbs.Compute(model, items, withEntropy: epoch == 0, candidates);
+                var candidates = epoch == 0 ? CompletionCosts.CandidateIds(scored.Teacher.Sequences, estimator, vocabularyLimit) : null;
+                using var student = CompletionLogProbs.Compute(model, items, policy, withEntropy: epoch == 0, candidates);
                 if (epoch == 0)
                 {
                     // π_θold is the policy that sampled: its log-probs are this first forward, detached.
                     oldLogProbs = student.LogProbs.detach().DetachFromDisposeScope();
                     entropy = MeanOverTokens(student.Entropy!, student.Mask);
-                    var signal = Shape(objective, estimator, groupSize, items, rewards, completions, student, scores, tokenizer);
-                    sequenceCosts = signal.SelectMany(g => g.Samples).Select(s => s.SequenceCost).ToArray();
-                    shaped = signal.SelectMany(g => g.Samples).ToArray();
-                    advantages = Pad(signal.SelectMany(g => g.TokenAdvantages).ToArray(), student.Mask).DetachFromDisposeScope();
+                    var tokenCosts = CompletionCosts.Compute(estimator, items, CompletionCosts.PerItem(student, items),
+                        student.CandidateLogProbs, scored.Teacher.Sequences, vocabularyLimit);
+                    var outcomes = tokenCosts.Select((costs, i) => new SampleOutcome(scored.Grades[i].Reward, scored.Grades[i].HasFinalAnswer, costs))
+                        .Chunk(options.GroupSize).ToArray();
+                    var groups = outcomes.Select(objective.ShapeGroup).ToArray();
+                    shaped = groups.SelectMany(group => group).ToArray();
+                    equalShare = Advantages.EqualTaskRewardShare(outcomes);
+                    var tokenAdvantages = Advantages.Compute(groups, options.ToObjectiveOptions().Advantage).SelectMany(group => group).ToArray();
+                    advantages = Pad(tokenAdvantages, student.Mask).DetachFromDisposeScope();
                 }
                 var objectiveLoss = PolicyGradientLoss.Compute(student.LogProbs, oldLogProbs!, advantages!, student.Mask, options.ClipEpsilon);
                 optimizer.zero_grad();
@@ -181,51 +248,8 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
             oldLogProbs?.Dispose();
             advantages?.Dispose();
         }
-        objective.ObserveStep(sequenceCosts.Average());
-        updateClock.Stop();
-        clock.Stop();
-
-        int generatedTokens = completions.Sum(c => c.TokenIds.Length);
-        return new TrainingStepMetrics(
-            Step: step,
-            Reward: texts.Select((text, i) => taskReward.Score(text, references[i])).Average(),
-            Accuracy: rewards.Average(),
-            CostMean: CostStatistics.Mean(sequenceCosts),
-            CostP90: CostStatistics.P90(sequenceCosts),
-            ConstraintSatisfactionRate: ConstraintSatisfactionRate.At(sequenceCosts, options.Threshold!.Value),
-            ViolationRate: shaped.Count(s => s.Violated) / (double)shaped.Count,
-            Lambda: objective is LagrangianObjective lagrangian ? lagrangian.Lambda : null,
-            ShapedRewardMean: shaped.Average(s => s.ShapedReward),
-            Entropy: entropy,
-            ResponseLength: completions.Average(c => c.TokenIds.Length),
-            GeneratedTokensPerSecond: generatedTokens / Math.Max(generationClock.Elapsed.TotalSeconds, 1e-9),
-            TeacherLatencyMs: scores.Latency.TotalMilliseconds,
-            CacheHitRatio: scores.CacheHitRatio,
-            Loss: loss,
-            StepSeconds: clock.Elapsed.TotalSeconds,
-            Time: DateTimeOffset.UtcNow,
-            GenerationSeconds: generationClock.Elapsed.TotalSeconds,
-            TeacherSeconds: teacherClock.Elapsed.TotalSeconds,
-            UpdateSeconds: updateClock.Elapsed.TotalSeconds);
-    }
-
-    private static GroupSignal[] Shape(ITrainingObjective objective, CostEstimator estimator, int groupSize, ScoringItem[] items, double[] rewards,
-        IReadOnlyList<GeneratedCompletion> completions, CompletionLogProbs student, TeacherScores scores, ITextTokenizer tokenizer)
-    {
-        using var studentLogProbs = student.LogProbs.detach().cpu();
-        int width = (int)studentLogProbs.shape[1];
-        var all = studentLogProbs.data<float>().ToArray();
-        var outcomes = items.Select((item, i) =>
-        {
-            var own = all.AsSpan(i * width, item.CompletionTokenIds.Length).ToArray();
-            var teacherScores = scores.Sequences[i];
-            var inputs = new TokenCostInputs(own, teacherScores.LogProbs, student.CandidateLogProbs?[i],
-                teacherScores.TopK?.Select(position => position.Select(c => c.LogProb).ToArray()).ToArray());
-            bool hasMarker = AnswerChecker.HasFinalAnswerMarker(tokenizer.Decode(completions[i].TokenIds));
-            return new SampleOutcome(rewards[i], hasMarker, TokenCosts.Compute(estimator, inputs));
-        }).ToArray();
-        // Samples of one prompt are consecutive: each chunk of G is one group.
-        return outcomes.Chunk(groupSize).Select(objective.ShapeGroup).ToArray();
+        objective.ObserveStep(new ConstraintObservation(shaped.Average(s => s.SequenceCost), shaped.Count(s => s.Violated) / (double)shaped.Count));
+        return new UpdateResult(shaped, loss, entropy, equalShare, clock.Elapsed.TotalSeconds);
     }
 
     private TrainingStepMetrics SupervisedStep(int step, LlamaForCausalLM model, ISavableTokenizer tokenizer, AdamW optimizer,

@@ -14,7 +14,7 @@ public static class SupervisedFineTuning
     {
         using var scope = NewDisposeScope();
         model.train();
-        using var student = CompletionLogProbs.Compute(model, items);
+        using var student = CompletionLogProbs.Compute(model, items, SamplerPolicy.Untempered);
         var loss = SupervisedLoss.Compute(student.LogProbs, student.Mask);
         optimizer.zero_grad();
         loss.backward();

@@ -42,6 +42,9 @@ public sealed class TrainerOptions
     public double Penalty { get; set; } = 1.0;
     public double Kappa { get; set; } = 0.1;
     public double FormatBonus { get; set; }
+    public string CmdpForm { get; set; } = "trajectory";
+    public double ViolationTarget { get; set; } = 0.05;
+    public string ChanceCost { get; set; } = "indicator";
     public double KlCoefficient { get; set; } = 0.1;
     public double LambdaInit { get; set; }
     public double LambdaLearningRate { get; set; } = 0.01;
@@ -53,8 +56,8 @@ public sealed class TrainerOptions
     public string CostEstimator { get; set; } = "k1";
     public int TopK { get; set; } = 20;
     public string CostAggregation { get; set; } = "sum";
-    public string BudgetScope { get; set; } = "prefix";
-    public string Advantage { get; set; } = "group-normalized";
+    public string BudgetScope { get; set; } = "sequence";
+    public string Advantage { get; set; } = "group-mean";
     public bool DistillPerToken { get; set; }
     public double? ClipEpsilon { get; set; }
 
@@ -71,7 +74,8 @@ public sealed class TrainerOptions
         ["--weight-decay"] = Key(nameof(WeightDecay)), ["--max-grad-norm"] = Key(nameof(MaxGradNorm)),
         ["--inner-epochs"] = Key(nameof(InnerEpochs)), ["--checkpoint-every"] = Key(nameof(CheckpointEvery)),
         ["--threshold"] = Key(nameof(Threshold)), ["--penalty"] = Key(nameof(Penalty)), ["--kappa"] = Key(nameof(Kappa)),
-        ["--format-bonus"] = Key(nameof(FormatBonus)), ["--kl-coef"] = Key(nameof(KlCoefficient)),
+        ["--format-bonus"] = Key(nameof(FormatBonus)), ["--cmdp-form"] = Key(nameof(CmdpForm)),
+        ["--violation-target"] = Key(nameof(ViolationTarget)), ["--chance-cost"] = Key(nameof(ChanceCost)), ["--kl-coef"] = Key(nameof(KlCoefficient)),
         ["--lambda-init"] = Key(nameof(LambdaInit)), ["--lambda-lr"] = Key(nameof(LambdaLearningRate)),
         ["--lambda-max"] = Key(nameof(LambdaMax)), ["--lambda-update"] = Key(nameof(LambdaUpdate)), ["--pid-kp"] = Key(nameof(PidKp)),
         ["--pid-ki"] = Key(nameof(PidKi)), ["--pid-kd"] = Key(nameof(PidKd)), ["--cost-estimator"] = Key(nameof(CostEstimator)),
@@ -92,18 +96,23 @@ public sealed class TrainerOptions
         Penalty = Penalty,
         Kappa = Kappa,
         FormatBonus = FormatBonus,
+        CmdpForm = Parse("--cmdp-form", CmdpForm, ("trajectory", Objectives.CmdpForm.Trajectory), ("per-token", Objectives.CmdpForm.PerToken)),
+        MaxCompletionLength = Math.Max(1, MaxNewTokens),
+        ViolationTarget = ViolationTarget,
+        ChanceCost = Parse("--chance-cost", ChanceCost, ("indicator", Objectives.ChanceCost.Indicator), ("hinge", Objectives.ChanceCost.Hinge)),
         KlCoefficient = KlCoefficient,
         LambdaInit = LambdaInit,
         LambdaLearningRate = LambdaLearningRate,
         LambdaMax = LambdaMax,
         LambdaUpdate = Parse("--lambda-update", LambdaUpdate, ("dual-ascent", Objectives.LambdaUpdate.DualAscent), ("pid", Objectives.LambdaUpdate.Pid)),
         Pid = new PidGains(PidKp, PidKi, PidKd),
-        Estimator = Parse("--cost-estimator", CostEstimator, ("k1", Core.Divergence.CostEstimator.K1),
-            ("k3", Core.Divergence.CostEstimator.K3), ("top-k-exact", Core.Divergence.CostEstimator.TopKExact)),
+        Estimator = Parse("--cost-estimator", CostEstimator, [.. CostEstimators.All]),
         TopK = TopK,
         Aggregation = Parse("--cost-aggregation", CostAggregation, ("sum", Core.Divergence.CostAggregation.Sum), ("mean", Core.Divergence.CostAggregation.Mean)),
         Scope = Parse("--budget-scope", BudgetScope, ("sequence", Core.Divergence.BudgetScope.Sequence), ("prefix", Core.Divergence.BudgetScope.Prefix)),
-        Advantage = Parse("--advantage", Advantage, ("group-normalized", AdvantageMode.GroupNormalized), ("leave-one-out", AdvantageMode.LeaveOneOut)),
+        // "group-normalized" is how run.json files of earlier versions spell group-std.
+        Advantage = Parse("--advantage", Advantage, ("group-std", AdvantageMode.GroupStd), ("group-mean", AdvantageMode.GroupMean),
+            ("batch-std", AdvantageMode.BatchStd), ("leave-one-out", AdvantageMode.LeaveOneOut), ("group-normalized", AdvantageMode.GroupStd)),
         DistillPerToken = DistillPerToken,
         ClipEpsilon = ClipEpsilon,
     };

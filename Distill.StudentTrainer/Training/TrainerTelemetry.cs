@@ -22,7 +22,9 @@ public sealed class TrainerTelemetry : IDisposable
         Gauge("distill.trainer.kl.mean", m => m.CostMean, "Mean sequence cost C (KL to the teacher).");
         Gauge("distill.trainer.kl.p90", m => m.CostP90, "90th percentile of the sequence cost C.");
         Gauge("distill.trainer.constraint_satisfaction_rate", m => m.ConstraintSatisfactionRate, "Share of samples with C <= d.");
-        Gauge("distill.trainer.lambda", m => m.Lambda ?? 0, "The Lagrange multiplier (lagrangian objective).");
+        Gauge("distill.trainer.lambda", m => m.Lambda ?? 0, "λ: the Lagrange multiplier (lagrangian objectives) or the fixed λ₀ (kl-penalty).");
+        Gauge("distill.trainer.violation_rate", m => m.ViolationRate, "Share of samples that broke their budget (the run's scope).");
+        Gauge("distill.trainer.equal_reward_group_share", m => m.EqualRewardGroupShare, "Share of groups whose task rewards are all equal.");
         Gauge("distill.trainer.entropy", m => m.Entropy, "Mean token entropy of the student.");
         Gauge("distill.trainer.generated_tokens_per_second", m => m.GeneratedTokensPerSecond, "Student generation throughput.");
         Gauge("distill.trainer.teacher.latency", m => m.TeacherLatencyMs, "Teacher scoring latency of the step (ms).");

@@ -30,7 +30,7 @@ public sealed class OnnxTeacherBackend(IOptions<TeacherOptions> options, ILogger
         var scorer = await Task.Run(() => OnnxScorer.FromCheckpoint(directory, new OnnxScorerOptions { UseCuda = useCuda }), cancellationToken);
         logger.LogInformation("Opened {Directory}/{OnnxFile} on {ExecutionProvider}", directory, OptimumCausalLm.ModelFileName, useCuda ? "CUDA" : "CPU");
         var info = LoadedTeacher.Describe(TeacherBackends.Onnx, CheckpointFiles.ModelId(teacher), fingerprint, tokenizer.Fingerprint,
-            scorer.VocabularySize, scorer.MaxContext, Math.Min(teacher.Limits.MaxTopK, scorer.VocabularySize));
+            scorer.VocabularySize, scorer.MaxContext, teacher.Limits.MaxTopKFor(scorer.VocabularySize));
         return new LoadedTeacher(scorer, info, scorer);
     }
 }

@@ -42,7 +42,7 @@ public sealed class TorchTeacherBackend(IOptions<TeacherOptions> options, ILogge
         logger.LogInformation("Loaded {Directory} ({Layers} layers, hidden {Hidden}) on {Device} as {DType}",
             directory, config.NumHiddenLayers, config.HiddenSize, device.type, dtype);
         var info = LoadedTeacher.Describe(TeacherBackends.Torch, CheckpointFiles.ModelId(teacher), fingerprinting.Result,
-            tokenizer.Fingerprint, config.VocabSize, config.MaxPositionEmbeddings, Math.Min(teacher.Limits.MaxTopK, config.VocabSize));
+            tokenizer.Fingerprint, config.VocabSize, config.MaxPositionEmbeddings, teacher.Limits.MaxTopKFor(config.VocabSize));
         return new LoadedTeacher(new ModelScorer(model), info, model);
     }
 }

@@ -74,7 +74,7 @@ public class CommandLineTests
         var (evaluate, _, estimatorExit) = await ParseAsync("evaluate", "--checkpoint", "a", "--cost-estimator", "k2");
 
         Assert.Equal(("watch needs --run-dir.", 1), (watch, watchExit));
-        Assert.Equal(("'k2' is not one of k1, k3, top-k-exact.", 1), (evaluate, estimatorExit));
+        Assert.Equal(("'k2' is not one of k1, k3, top-k-exact, exact.", 1), (evaluate, estimatorExit));
     }
 
     [Fact]

@@ -4,13 +4,13 @@ namespace Distill.Evaluator.Tests;
 
 public class MetricsAggregationTests
 {
-    // Four problems, two samples each; answers and sequence costs chosen by hand.
+    // Four problems, two samples each; answers and sequence costs chosen by hand, within budget where C ≤ 1.
     private static readonly ProblemOutcome[] Problems =
     [
-        new(GreedyIsCorrect: true, GreedyResponseTokens: 10, [new(true, 12, 0.5), new(true, 8, 1.0)]),
-        new(GreedyIsCorrect: true, GreedyResponseTokens: 20, [new(true, 20, 1.5), new(false, 30, 4.0)]),
-        new(GreedyIsCorrect: false, GreedyResponseTokens: 30, [new(false, 10, -0.5), new(false, 10, 2.0)]),
-        new(GreedyIsCorrect: true, GreedyResponseTokens: 40, [new(false, 40, 3.0), new(true, 30, 0.0)]),
+        new(GreedyIsCorrect: true, GreedyResponseTokens: 10, [new(true, 12, 0.5, true), new(true, 8, 1.0, true)]),
+        new(GreedyIsCorrect: true, GreedyResponseTokens: 20, [new(true, 20, 1.5, false), new(false, 30, 4.0, false)]),
+        new(GreedyIsCorrect: false, GreedyResponseTokens: 30, [new(false, 10, -0.5, true), new(false, 10, 2.0, false)]),
+        new(GreedyIsCorrect: true, GreedyResponseTokens: 40, [new(false, 40, 3.0, false), new(true, 30, 0.0, true)]),
     ];
 
     [Fact]
@@ -39,18 +39,29 @@ public class MetricsAggregationTests
         Assert.Equal(160 + 100, metrics.GeneratedTokens);
     }
 
-    [Theory]
-    [InlineData(-1.0, 0.0)]
-    [InlineData(0.0, 2 / 8.0)]
-    [InlineData(1.0, 4 / 8.0)]
-    [InlineData(2.0, 6 / 8.0)]
-    [InlineData(3.5, 7 / 8.0)]
-    [InlineData(4.0, 1.0)]
-    public void SatisfactionRateCountsCostsAtMostTheThreshold(double threshold, double expected)
+    [Fact]
+    public void SatisfactionRateIsTheShareOfSamplesWithinBudget()
     {
-        var metrics = MetricsAggregation.Summarize(Problems, threshold, [], teacherAccuracy: null);
+        // Within budget: 0.5, 1.0 | 1.5 no, 4.0 no | −0.5, 2.0 no | 3.0 no, 0.0 → 4 of 8.
+        var metrics = MetricsAggregation.Summarize(Problems, threshold: 1.0, [], teacherAccuracy: null);
 
-        Assert.Equal(expected, metrics.SatisfactionRate, 12);
+        Assert.Equal(0.5, metrics.SatisfactionRate, 12);
+    }
+
+    [Fact]
+    public void TheSatisfactionIntervalResamplesProblemsAndRepeats()
+    {
+        var metrics = MetricsAggregation.Summarize(Problems, threshold: 1.0, [], teacherAccuracy: null);
+
+        // Problem CSRs 1, 0, 0.5, 0.5: resampled means lie in [0, 1] and the interval holds the estimate.
+        Assert.InRange(metrics.SatisfactionRateLow, 0.0, 0.5);
+        Assert.InRange(metrics.SatisfactionRateHigh, 0.5, 1.0);
+        Assert.True(metrics.SatisfactionRateHigh - metrics.SatisfactionRateLow >= 0.25, $"{metrics.SatisfactionRateLow}–{metrics.SatisfactionRateHigh}");
+        Assert.Equal(metrics, MetricsAggregation.Summarize(Problems, threshold: 1.0, [], teacherAccuracy: null) with { SatisfactionSweep = metrics.SatisfactionSweep });
+
+        // Every sample within budget: no uncertainty left to resample.
+        ProblemOutcome[] allWithin = [new(true, 1, [new(true, 1, 0.1, true), new(true, 1, 0.2, true)]), new(false, 1, [new(true, 1, 0.3, true)])];
+        Assert.Equal((1.0, 1.0), MetricsAggregation.SatisfactionInterval(allWithin));
     }
 
     [Fact]

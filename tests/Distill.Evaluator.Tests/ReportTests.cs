@@ -69,8 +69,8 @@ public class ReportTests
         AssertPng(Path.Combine(folder, EvaluationReportWriter.TrainingCurvesFileName), EvaluationPlots.Width, EvaluationPlots.Height);
         var summary = File.ReadAllText(Path.Combine(folder, EvaluationReportWriter.SummaryFileName));
         Assert.Contains("| accuracy, greedy | 50.0 % |", summary);
-        Assert.Contains("| constraint satisfaction rate at d | 75.0 % |", summary);
-        Assert.Contains("(top-k-exact, sum)", summary);
+        Assert.Contains("| constraint satisfaction rate at d (95 % CI, bootstrap over problems) | 75.0 % (65.0 % – 85.0 %) |", summary);
+        Assert.Contains("KL estimator: top-k-exact, k = 0; sum over tokens; CSR in sequence scope.", summary);
         var json = File.ReadAllText(Path.Combine(folder, EvaluationStore.EvaluationFileName));
         Assert.Contains("\"estimator\": \"top-k-exact\"", json);
         var stored = Assert.Single(EvaluationStore.ReadAll(run));

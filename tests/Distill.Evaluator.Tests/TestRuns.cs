@@ -37,7 +37,8 @@ public static class TestRuns
         new ConstraintSettings("cmdp", threshold, CostEstimator.TopKExact, CostAggregation.Sum),
         new HeldOutSettings("generated-test-seed-1", 4, 2, 1.0, 64, 1),
         new EvaluationMetrics(accuracy, accuracy - 0.05, 0.9, costMean, costMean, costMean + 1, costMean + 2, satisfaction,
-            [new ThresholdSatisfaction(threshold, satisfaction), new ThresholdSatisfaction(2 * threshold, 1.0)], 42.5, 1000),
+            [new ThresholdSatisfaction(threshold, satisfaction), new ThresholdSatisfaction(2 * threshold, 1.0)], 42.5, 1000,
+            Math.Max(0, satisfaction - 0.1), Math.Min(1, satisfaction + 0.1)),
         [0.5, 1.0, costMean, 3.5, 5.0, 0.0, 1.5, 2.5],
         DateTimeOffset.UnixEpoch, 1.5);
 

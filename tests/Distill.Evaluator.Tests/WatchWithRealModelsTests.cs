@@ -133,7 +133,10 @@ public sealed class WatchWithRealModelsTests : IDisposable
         var student = stored[0].Evaluation!;
         Assert.Equal(6, student.SequenceCosts.Count);
         Assert.Equal(ConstraintSatisfactionRate.At(student.SequenceCosts.ToArray(), Threshold), student.Metrics.SatisfactionRate);
-        Assert.Equal(CostEstimator.K1, student.Constraint.Estimator);
+        // The teacher returns its whole 64-symbol distribution, so the evaluator uses the exact per-position KL.
+        Assert.Equal(CostEstimator.Exact, student.Constraint.Estimator);
+        Assert.Equal(64, student.Constraint.TopK);
+        Assert.All(student.SequenceCosts, cost => Assert.True(cost >= 0, $"an exact KL is never negative: {cost}"));
         Assert.NotNull(student.Metrics.TeacherAccuracy);
         Assert.InRange(student.Metrics.MeanResponseTokens, 1, 12);
 

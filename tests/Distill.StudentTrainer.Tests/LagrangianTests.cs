@@ -17,22 +17,22 @@ public class LagrangianTests
     public void DualAscentRaisesLambdaAboveTheThresholdAndLowersItBelow()
     {
         var objective = Create(DualAscent);
-        objective.ObserveStep(3.0);   // 0.5 + 0.1·(3 - 1) = 0.7
-        Assert.Equal(0.7, objective.Lambda, 12);
-        objective.ObserveStep(0.0);   // 0.7 + 0.1·(0 - 1) = 0.6
-        Assert.Equal(0.6, objective.Lambda, 12);
+        objective.ObserveStep(new ConstraintObservation(3.0, 0));   // 0.5 + 0.1·(3 - 1) = 0.7
+        Assert.Equal(0.7, objective.Lambda!.Value, 12);
+        objective.ObserveStep(new ConstraintObservation(0.0, 0));   // 0.7 + 0.1·(0 - 1) = 0.6
+        Assert.Equal(0.6, objective.Lambda!.Value, 12);
     }
 
     [Fact]
     public void LambdaIsClippedToZeroAndLambdaMax()
     {
         var objective = Create(DualAscent with { LambdaInit = 0.05 });
-        objective.ObserveStep(0.0);   // 0.05 - 0.1 = -0.05 → 0
-        Assert.Equal(0.0, objective.Lambda);
-        objective.ObserveStep(0.0);   // stays at 0, never negative
-        Assert.Equal(0.0, objective.Lambda);
-        objective.ObserveStep(100.0); // 0 + 0.1·99 = 9.9 → λmax = 2
-        Assert.Equal(2.0, objective.Lambda);
+        objective.ObserveStep(new ConstraintObservation(0.0, 0));   // 0.05 - 0.1 = -0.05 → 0
+        Assert.Equal(0.0, objective.Lambda!.Value);
+        objective.ObserveStep(new ConstraintObservation(0.0, 0));   // stays at 0, never negative
+        Assert.Equal(0.0, objective.Lambda!.Value);
+        objective.ObserveStep(new ConstraintObservation(100.0, 0)); // 0 + 0.1·99 = 9.9 → λmax = 2
+        Assert.Equal(2.0, objective.Lambda!.Value);
     }
 
     [Fact]
@@ -42,16 +42,16 @@ public class LagrangianTests
         var objective = Create(DualAscent with { LambdaUpdate = LambdaUpdate.Pid, LambdaMax = 10.0, Pid = new PidGains(0.5, 0.1, 1.0) });
 
         // Ĉ = 3: e = 2, I = 2, no previous → D = 0;  λ = 1 + 0.2 = 1.2
-        objective.ObserveStep(3.0);
+        objective.ObserveStep(new ConstraintObservation(3.0, 0));
         Assert.Equal(new ObjectiveState(1.2, 2.0, 3.0), Rounded(objective.State));
         // Ĉ = 4: e = 3, I = 5, D = max(0, 4 - 3) = 1;  λ = 1.5 + 0.5 + 1 = 3
-        objective.ObserveStep(4.0);
+        objective.ObserveStep(new ConstraintObservation(4.0, 0));
         Assert.Equal(new ObjectiveState(3.0, 5.0, 4.0), Rounded(objective.State));
         // Ĉ = 0: e = -1, I = 4, D = max(0, 0 - 4) = 0;  λ = -0.5 + 0.4 = -0.1 → 0
-        objective.ObserveStep(0.0);
+        objective.ObserveStep(new ConstraintObservation(0.0, 0));
         Assert.Equal(new ObjectiveState(0.0, 4.0, 0.0), Rounded(objective.State));
         // Ĉ = 0: e = -1, I = 3;  λ = -0.5 + 0.3 = -0.2 → 0
-        objective.ObserveStep(0.0);
+        objective.ObserveStep(new ConstraintObservation(0.0, 0));
         Assert.Equal(new ObjectiveState(0.0, 3.0, 0.0), Rounded(objective.State));
     }
 
@@ -59,15 +59,15 @@ public class LagrangianTests
     public void StateRoundTripsThroughJsonAndRestores()
     {
         var trained = Create(DualAscent with { LambdaUpdate = LambdaUpdate.Pid, LambdaMax = 10.0, Pid = new PidGains(0.5, 0.1, 1.0) });
-        trained.ObserveStep(3.0);
+        trained.ObserveStep(new ConstraintObservation(3.0, 0));
         var json = JsonSerializer.Serialize(trained.State);
         var restored = Create(DualAscent with { LambdaUpdate = LambdaUpdate.Pid, LambdaMax = 10.0, Pid = new PidGains(0.5, 0.1, 1.0) });
         restored.Restore(JsonSerializer.Deserialize<ObjectiveState>(json)!);
         Assert.Equal(trained.State, restored.State);
 
         // the next step continues from the restored integral and previous cost: e = 3, I = 5, D = 1 → λ = 3
-        restored.ObserveStep(4.0);
-        Assert.Equal(3.0, restored.Lambda, 12);
+        restored.ObserveStep(new ConstraintObservation(4.0, 0));
+        Assert.Equal(3.0, restored.Lambda!.Value, 12);
     }
 
     [Fact]
@@ -82,8 +82,8 @@ public class LagrangianTests
     {
         // after one step λ = 0.7:  R - λC = 1 - 0.7·2 = -0.4
         var objective = Create(DualAscent);
-        objective.ObserveStep(3.0);
-        var shaped = objective.ShapeGroup([new SampleOutcome(1.0, false, [1.0, 1.0])]).Samples[0].ShapedReward;
+        objective.ObserveStep(new ConstraintObservation(3.0, 0));
+        var shaped = objective.ShapeGroup([new SampleOutcome(1.0, false, [1.0, 1.0])])[0].ShapedReward;
         Assert.Equal(-0.4, shaped, 12);
     }
 

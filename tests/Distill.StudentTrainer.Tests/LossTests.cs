@@ -63,17 +63,6 @@ public class LossTests
         Assert.Equal(0.9241962, SupervisedLoss.Compute(logProbs, mask).item<float>(), 6);
     }
 
-    [Fact]
-    public void MeanTokenEntropyOverUnmaskedPositions()
-    {
-        using var scope = NewDisposeScope();
-        // position 0: logits (0, ln 3) → p = (0.25, 0.75), H = -(0.25 ln 0.25 + 0.75 ln 0.75) = 0.3465736 + 0.2157616 = 0.5623351
-        // position 1: uniform over 2 → H = ln 2 = 0.6931472.  position 2 masked.  mean = 1.2554823 / 2 = 0.6277412
-        var logits = tensor(new[] { 0f, MathF.Log(3f), 0f, 0f, 5f, 0f }, 1, 3, 2);
-        var mask = tensor(new[] { 1f, 1f, 0f }, 1, 3);
-        Assert.Equal(0.6277412, TokenEntropy.Mean(logits, mask), 6);
-    }
-
     private sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>
     {
         public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;

@@ -36,7 +36,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2,64]}]}""", "sequences[0].completionTokenIds[1]")]
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[-1],"completionTokenIds":[2]}]}""", "sequences[0].promptTokenIds[0]")]
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1,2,3,4,5,6,7,8,9],"completionTokenIds":[1,2,3,4,5,6,7,8]}]}""", "sequences[0]")]
-    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2]}],"topK":21}""", "topK")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2]}],"topK":65}""", "topK")]
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2]}],"topK":-1}""", "topK")]
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2]},{"promptTokenIds":[1],"completionTokenIds":[2]},{"promptTokenIds":[1],"completionTokenIds":[2]},{"promptTokenIds":[1],"completionTokenIds":[2]},{"promptTokenIds":[1],"completionTokenIds":[2]}]}""", "sequences")]
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1, "a"],"completionTokenIds":[2]}]}""", "sequences[0].promptTokenIds[1]")]

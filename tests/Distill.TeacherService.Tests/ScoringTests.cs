@@ -170,7 +170,7 @@ public sealed class ScoringTests(RedisServerFixture redis) : IClassFixture<Redis
 
         var info = await http.GetFromJsonAsync<TeacherInfo>("/v1/teacher");
 
-        Assert.Equal(("torch", "tiny-teacher", CharTokenizer.Default.Fingerprint, 64, 40, 20),
+        Assert.Equal(("torch", "tiny-teacher", CharTokenizer.Default.Fingerprint, 64, 40, 64),
             (info!.Backend, info.ModelId, info.TokenizerFingerprint, info.VocabularySize, info.MaxContext, info.MaxTopK));
         Assert.Matches("^[0-9a-f]{64}$", info.WeightsFingerprint);
         Assert.Matches("^[0-9a-f]{32}$", info.Fingerprint);

@@ -17,12 +17,13 @@ public sealed class TeacherCheckpoint : IDisposable
     private LlamaForCausalLM? _model;
     private ModelScorer? _scorer;
 
-    public TeacherCheckpoint(long seed = 7, int maxContext = 64)
+    /// <param name="vocabularySize">The config's vocab_size; above the char tokenizer's 64 it pads the vocabulary, as Qwen2.5's configs do.</param>
+    public TeacherCheckpoint(long seed = 7, int maxContext = 64, int? vocabularySize = null)
     {
         Config = new LlamaConfig
         {
             ModelType = LlamaConfig.Llama,
-            VocabSize = CharTokenizer.Default.VocabularySize,
+            VocabSize = vocabularySize ?? CharTokenizer.Default.VocabularySize,
             HiddenSize = 32,
             IntermediateSize = 64,
             NumHiddenLayers = 2,

@@ -76,7 +76,7 @@ public class ScoringTests
         using var model = TinyModels.Create();
         ScoringItem[] items = [new([1, 5, 9], [4, 7, 2]), new([1], [8])];
 
-        using var result = CompletionLogProbs.Compute(model, items, withEntropy: true);
+        using var result = CompletionLogProbs.Compute(model, items, SamplerPolicy.Untempered, withEntropy: true);
 
         Assert.Equal(new long[] { 2, 3 }, result.LogProbs.shape);
         Assert.Equal(new[] { true, true, true, true, false, false }, result.Mask.data<bool>().ToArray());
@@ -107,7 +107,7 @@ public class ScoringTests
         var error = await Assert.ThrowsAsync<ArgumentException>(() => new ModelScorer(model).ScoreAsync(items, topK: 0));
         Assert.Contains(item, error.Message);
         Assert.Contains(detail, error.Message);
-        Assert.Throws<ArgumentException>(() => CompletionLogProbs.Compute(model, items));
+        Assert.Throws<ArgumentException>(() => CompletionLogProbs.Compute(model, items, SamplerPolicy.Untempered));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Distill.Core.Tasks;
+using Distill.Core.Tokenization;
 
 namespace Distill.Core.Tests.Tasks;
 
@@ -32,7 +33,15 @@ public class AnswerCheckerTests
         { "\\boxed{\\{-1, 1\\}}", "\\{-1,1\\}", true },
         { "\\boxed{\\left( 1, 2 \\right)}", "(1,2)", true },
         { "#### 4\nbeats \\boxed{5}", "4", true },
-        { "#### 4 beats 5", "4", false },
+        // GSM8K graders read the leading number of a #### answer followed by words; boxed answers stay whole.
+        { "#### 4 beats 5", "4", true },
+        { "#### 18 dollars", "18", true },
+        { "#### $18.00 per hour", "18", true },
+        { "#### 18 dollars", "19", false },
+        { "#### about 18", "18", false },
+        { "#### 18dollars", "18", false },
+        { "\\boxed{2 \\sqrt{3}}", "2", false },
+        { "#### 18 dollars", "x", false },
         // Malformed: never correct, never throws.
         { "", "17", false },
         { "####", "17", false },
@@ -83,7 +92,7 @@ public class AnswerCheckerTests
     [InlineData("17", 0.1, 0.0)]
     [InlineData("#### 18", 0.0, 0.0)]
     public void TaskRewardIsCorrectnessPlusOptionalFormatBonus(string completion, double bonus, double expected) =>
-        Assert.Equal(expected, new TaskReward(bonus).Score(completion, "17"), precision: 12);
+        Assert.Equal(expected, new TaskReward(bonus).Score(CompletionGrade.Of(CharTokenizer.Default, CharTokenizer.Default.Encode(completion), "17")), precision: 12);
 
     [Theory]
     [InlineData(-0.1)]

@@ -23,6 +23,11 @@ public class TrainerOptionsTests
     [InlineData("--student", nameof(TrainerOptions.Student), "/no/such/checkpoint")]
     [InlineData("--kappa", nameof(TrainerOptions.Kappa), "-0.5")]
     [InlineData("--warmup-steps", nameof(TrainerOptions.WarmupSteps), "-1")]
+    [InlineData("--format-bonus", nameof(TrainerOptions.FormatBonus), "1")]
+    [InlineData("--advantage", nameof(TrainerOptions.Advantage), "group-normalised")]
+    [InlineData("--cmdp-form", nameof(TrainerOptions.CmdpForm), "per-step")]
+    [InlineData("--violation-target", nameof(TrainerOptions.ViolationTarget), "1")]
+    [InlineData("--chance-cost", nameof(TrainerOptions.ChanceCost), "square")]
     public void EachInvalidValueGivesOneMessageNamingItsFlag(string flag, string property, string value)
     {
         var options = Valid();
@@ -57,13 +62,23 @@ public class TrainerOptionsTests
     {
         var options = Valid();
         (options.CostEstimator, options.CostAggregation, options.BudgetScope, options.Advantage, options.LambdaUpdate) =
-            ("top-k-exact", "mean", "sequence", "leave-one-out", "pid");
+            ("top-k-exact", "mean", "prefix", "leave-one-out", "pid");
         var objective = options.ToObjectiveOptions();
         Assert.Equal(Core.Divergence.CostEstimator.TopKExact, objective.Estimator);
         Assert.Equal(Core.Divergence.CostAggregation.Mean, objective.Aggregation);
-        Assert.Equal(Core.Divergence.BudgetScope.Sequence, objective.Scope);
+        Assert.Equal(Core.Divergence.BudgetScope.Prefix, objective.Scope);
         Assert.Equal(Objectives.AdvantageMode.LeaveOneOut, objective.Advantage);
         Assert.Equal(Objectives.LambdaUpdate.Pid, objective.LambdaUpdate);
+
+        (options.CostEstimator, options.Advantage, options.CmdpForm, options.ChanceCost) = ("exact", "batch-std", "per-token", "hinge");
+        objective = options.ToObjectiveOptions();
+        Assert.Equal(Core.Divergence.CostEstimator.Exact, objective.Estimator);
+        Assert.Equal(Objectives.AdvantageMode.BatchStd, objective.Advantage);
+        Assert.Equal(Objectives.CmdpForm.PerToken, objective.CmdpForm);
+        Assert.Equal(Objectives.ChanceCost.Hinge, objective.ChanceCost);
+        // run.json files of earlier versions spell group-std "group-normalized".
+        options.Advantage = "group-normalized";
+        Assert.Equal(Objectives.AdvantageMode.GroupStd, options.ToObjectiveOptions().Advantage);
     }
 }
 

@@ -1,0 +1,94 @@
+using Distill.StudentTrainer.Objectives;
+
+namespace Distill.StudentTrainer.Tests;
+
+public class AdvantagesTests
+{
+    private static IReadOnlyList<ShapedSample> Group(params double[] rewards) =>
+        rewards.Select(reward => ShapedSample.Trajectory(0, false, reward, 2)).ToArray();
+
+    private static double[] First(double[][][] advantages, int group = 0) => advantages[group].Select(sample => sample[0]).ToArray();
+
+    private static void Near(IEnumerable<double> expected, IEnumerable<double> actual) =>
+        Assert.Equal(expected, actual, (e, a) => Math.Abs(e - a) < 1e-9);
+
+    [Fact]
+    public void GroupStdDividesByTheGroupsStd()
+    {
+        // (1, 0, 0, 1): mean 0.5, population std 0.5 → ±0.5 / (0.5 + 1e-6)
+        Near([0.5 / 0.500001, -0.5 / 0.500001, -0.5 / 0.500001, 0.5 / 0.500001], First(Advantages.Compute([Group(1, 0, 0, 1)], AdvantageMode.GroupStd)));
+    }
+
+    [Fact]
+    public void GroupMeanOnlyCentres()
+    {
+        // (3, 1, −1, 1): mean 1 → 2, 0, −2, 0
+        Near([2, 0, -2, 0], First(Advantages.Compute([Group(3, 1, -1, 1)], AdvantageMode.GroupMean)));
+    }
+
+    [Fact]
+    public void BatchStdCentresPerGroupAndScalesByTheWholeBatch()
+    {
+        // Batch values (1, 0) and (4, 2): mean 1.75, deviations −.75 −1.75 2.25 .25 → variance (0.5625 + 3.0625 + 5.0625 + 0.0625)/4
+        // = 2.1875, std 1.4790199. Group 1: ±0.5 / std; group 2: ±1 / std.
+        var std = Math.Sqrt(2.1875) + Advantages.Epsilon;
+        var advantages = Advantages.Compute([Group(1, 0), Group(4, 2)], AdvantageMode.BatchStd);
+        Near([0.5 / std, -0.5 / std], First(advantages, 0));
+        Near([1 / std, -1 / std], First(advantages, 1));
+    }
+
+    [Fact]
+    public void LeaveOneOutSubtractsTheOthersMean()
+    {
+        // (1, 0, 0, 1): 1 − (0 + 0 + 1)/3 = 2/3;  0 − (1 + 0 + 1)/3 = −2/3
+        Near([2.0 / 3, -2.0 / 3, -2.0 / 3, 2.0 / 3], First(Advantages.Compute([Group(1, 0, 0, 1)], AdvantageMode.LeaveOneOut)));
+    }
+
+    [Theory]
+    [InlineData(AdvantageMode.GroupStd)]
+    [InlineData(AdvantageMode.GroupMean)]
+    [InlineData(AdvantageMode.BatchStd)]
+    [InlineData(AdvantageMode.LeaveOneOut)]
+    public void EqualRewardsGiveExactlyZeroAndNoNaN(AdvantageMode mode)
+    {
+        // 0.1 is not dyadic: (0.1 + 0.1 + 0.1) / 3 ≠ 0.1 in binary, so this catches rounding divided by ε.
+        Assert.All(Advantages.Compute([Group(0.1, 0.1, 0.1)], mode)[0], sample => Assert.Equal([0.0, 0.0], sample));
+        Assert.Equal([0.0, 0.0], Advantages.Compute([Group(-1.1)], mode)[0][0]);
+        Assert.Empty(Advantages.Compute([Group()], mode)[0]);
+    }
+
+    [Fact]
+    public void ReturnsToGoKeepTheirShapeAroundTheGroupBaseline()
+    {
+        // Sample a: per-token rewards (0, −0.5, −0.5) → returns (−1, −1, −0.5); sample b: (0, 0, 1) → returns (1, 1, 1).
+        // Baseline = mean of whole returns (−1 + 1)/2 = 0 (group-mean): advantages are the returns themselves.
+        var a = ShapedSample.PerToken(5, true, [0, -0.5, -0.5]);
+        var b = ShapedSample.PerToken(0, false, [0, 0, 1]);
+        var advantages = Advantages.Compute([new[] { a, b }], AdvantageMode.GroupMean)[0];
+        Near([-1, -1, -0.5], advantages[0]);
+        Near([1, 1, 1], advantages[1]);
+    }
+
+    [Fact]
+    public void KlPenaltyScaleMattersInTheDefaultModeAndCancelsUnderGroupStd()
+    {
+        // A group whose task rewards are all 1 and whose costs differ: only the penalty separates the samples.
+        var options = new ObjectiveOptions { Threshold = 10 };
+        SampleOutcome[] group = [new(1, false, [1.0, 1.0]), new(1, false, [3.0]), new(1, false, [0.5])];
+        double[] AdvantagesAt(double lambda, AdvantageMode mode)
+        {
+            var objective = TrainingObjectiveFactory.Create("kl-penalty", options with { KlCoefficient = lambda, Advantage = mode });
+            return First(Advantages.Compute([objective.ShapeGroup(group)], mode));
+        }
+
+        Assert.Equal(AdvantageMode.GroupMean, ObjectiveOptions.DefaultAdvantage);
+        var small = AdvantagesAt(0.01, ObjectiveOptions.DefaultAdvantage);
+        var large = AdvantagesAt(1.0, ObjectiveOptions.DefaultAdvantage);
+        // C = (2, 3, 0.5), mean 11/6: A = −λ(C − mean) → λ = 1 gives 100× λ = 0.01's update.
+        Near([-(2 - 11.0 / 6), -(3 - 11.0 / 6), -(0.5 - 11.0 / 6)], large);
+        Near(large.Select(value => value / 100), small);
+        // Group-std divides the scale away: the two coefficients give the same update there (up to ε in std + ε).
+        Assert.Equal(AdvantagesAt(0.01, AdvantageMode.GroupStd), AdvantagesAt(1.0, AdvantageMode.GroupStd), (e, a) => Math.Abs(e - a) < 1e-3);
+        Assert.Equal(1.0, Advantages.EqualTaskRewardShare([group]));
+    }
+}
