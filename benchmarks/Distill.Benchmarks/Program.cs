@@ -9,10 +9,19 @@ using TorchSharp;
 // Usage: dotnet run -c Release --project benchmarks/Distill.Benchmarks -- [iterations=3] [device=cpu] [torch threads]
 //        dotnet run -c Release --project benchmarks/Distill.Benchmarks -- teacher-service [rounds=3] [requests per round=32] [torch threads]
 //        dotnet run -c Release --project benchmarks/Distill.Benchmarks -- trainer [models=data/models] [steps=20]
+//        dotnet run -c Release --project benchmarks/Distill.Benchmarks -- estimators [models=data/models] [problems=200] [samples=8] [τ=0.7] [d=12]
 // Random-initialised models of the project's default sizes; prints one markdown table row per measurement.
 if (args.Length > 0 && args[0] == "trainer")
 {
     await TrainerBenchmark.RunAsync(args.Length > 1 ? args[1] : "data/models", args.Length > 2 ? int.Parse(args[2]) : 20);
+    return;
+}
+if (args.Length > 0 && args[0] == "estimators")
+{
+    string Arg(int i, string fallback) => args.Length > i ? args[i] : fallback;
+    var invariant = System.Globalization.CultureInfo.InvariantCulture;
+    await EstimatorComparison.RunAsync(Arg(1, "data/models"), int.Parse(Arg(2, "200")), int.Parse(Arg(3, "8")),
+        double.Parse(Arg(4, "0.7"), invariant), double.Parse(Arg(5, "12"), invariant));
     return;
 }
 if (args.Length > 0 && args[0] == "teacher-service")
