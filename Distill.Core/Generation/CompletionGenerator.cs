@@ -6,7 +6,8 @@ namespace Distill.Core.Generation;
 
 /// <summary>
 /// Batched decoding: prompts are left-padded into one batch and all rows advance together, with the KV cache feeding
-/// only the newest token each step. Rows that have stopped keep receiving masked-out padding until all are done.
+/// only the newest token each step. A row that emits a stop token leaves the batch (its cache rows with it), so the
+/// steps after it compute only the rows still decoding.
 /// </summary>
 public sealed class CompletionGenerator(LlamaForCausalLM model)
 {
@@ -22,58 +23,112 @@ public sealed class CompletionGenerator(LlamaForCausalLM model)
 
         int batch = prompts.Count;
         int promptLength = prompts.Max(prompt => prompt.Length);
-        var sequences = new List<long>[batch];
-        var masks = new List<bool>[batch];
+        var device = model.Device;
+        int allowed = options.VocabularyLimit ?? model.Config.VocabSize;
+        var stopTokens = options.StopTokenIds.ToHashSet();
+        var tokens = Enumerable.Range(0, batch).Select(_ => new List<int>(options.MaxNewTokens)).ToArray();
+        var logProbs = Enumerable.Range(0, batch).Select(_ => new List<float>(options.MaxNewTokens)).ToArray();
+        var stopped = new bool[batch];
+
+        // The left-padded prompts, built once; later steps feed one column.
+        var promptIds = new long[batch * promptLength];
+        var promptMask = new bool[batch * promptLength];
         for (int row = 0; row < batch; row++)
         {
             int padding = promptLength - prompts[row].Length;
-            sequences[row] = [.. Enumerable.Repeat((long)padTokenId, padding), .. prompts[row].Select(id => (long)id)];
-            masks[row] = [.. Enumerable.Repeat(false, padding), .. Enumerable.Repeat(true, prompts[row].Length)];
+            for (int i = 0; i < promptLength; i++)
+            {
+                promptIds[row * promptLength + i] = i < padding ? padTokenId : prompts[row][i - padding];
+                promptMask[row * promptLength + i] = i >= padding;
+            }
         }
-
-        var tokens = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
-        var logProbs = Enumerable.Range(0, batch).Select(_ => new List<float>()).ToArray();
-        var stopped = new bool[batch];
-        var stopTokens = options.StopTokenIds.ToHashSet();
-        var device = model.Device;
-        int allowed = options.VocabularyLimit ?? model.Config.VocabSize;
 
         using var noGrad = no_grad();
         using var generator = new Generator(unchecked((ulong)(options.Seed ?? Random.Shared.NextInt64())), device);
-        using var cache = options.UseKvCache ? model.CreateKvCache() : null;
-        for (int step = 0; step < options.MaxNewTokens && !stopped.All(done => done); step++)
+        using var cache = options.UseKvCache ? model.CreateKvCache(promptLength + options.MaxNewTokens) : null;
+        // Without the cache every step recomputes the whole sequence: the rows' ids so far, kept for that path only.
+        var sequences = cache is null ? promptIds.Select(id => id).ToList() : null;
+        var sequenceMask = cache is null ? promptMask.ToList() : null;
+        // The batch row b of the model's input is original row active[b]; rows that stop leave the batch (with the cache).
+        var active = Enumerable.Range(0, batch).ToArray();
+        Tensor? inputIds = null, inputMask = null;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            // With the cache only the newest column is fed after the first step; without it, everything, every step.
-            int fed = cache is not null && step > 0 ? 1 : sequences[0].Count;
-            var inputIds = tensor(sequences.SelectMany(sequence => sequence.Skip(sequence.Count - fed)).ToArray(), device: device).reshape(batch, fed);
-            var inputMask = tensor(masks.SelectMany(mask => mask.Skip(mask.Count - fed)).ToArray(), device: device).reshape(batch, fed);
-
-            var hidden = model.HiddenStates(inputIds, inputMask, cache);
-            var logits = model.Logits(hidden.narrow(1, fed - 1, 1).squeeze(1)).to(ScalarType.Float32);
-            // Ids past the tokenizer's vocabulary (a config's padding) can never be sampled, nor decoded.
-            if (allowed < logits.shape[1])
-                logits = logits.narrow(1, 0, allowed);
-            var next = Choose(logits, options, generator);
-            // The sampler's own log-prob: of logits/τ (τ = 1 for greedy), the policy that is trained and constrained.
-            var policyLogits = options.Temperature > 0 ? logits / options.Temperature : logits;
-            var chosenLogProbs = policyLogits.log_softmax(-1).gather(1, next.unsqueeze(1)).squeeze(1);
-
-            var nextIds = next.cpu().data<long>().ToArray();
-            var nextLogProbs = chosenLogProbs.cpu().data<float>().ToArray();
-            for (int row = 0; row < batch; row++)
+            inputIds = tensor(promptIds, device: device).reshape(batch, promptLength);
+            inputMask = tensor(promptMask, device: device).reshape(batch, promptLength);
+            for (int step = 0; step < options.MaxNewTokens && active.Length > 0; step++)
             {
-                bool active = !stopped[row];
-                if (active)
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var hidden = model.HiddenStates(inputIds, inputMask, cache);
+                var logits = model.Logits(hidden.narrow(1, hidden.shape[1] - 1, 1).squeeze(1)).to(ScalarType.Float32);
+                // Ids past the tokenizer's vocabulary (a config's padding) can never be sampled, nor decoded.
+                if (allowed < logits.shape[1])
+                    logits = logits.narrow(1, 0, allowed);
+                var next = Choose(logits, options, generator);
+                // The sampler's own log-prob: of logits/τ (τ = 1 for greedy), the policy that is trained and constrained.
+                var policyLogits = options.Temperature > 0 ? logits / options.Temperature : logits;
+                var chosenLogProbs = policyLogits.gather(1, next.unsqueeze(1)).squeeze(1) - policyLogits.logsumexp(1);
+
+                var nextIds = next.cpu().data<long>().ToArray();
+                var nextLogProbs = chosenLogProbs.cpu().data<float>().ToArray();
+                bool anyStopped = false;
+                for (int b = 0; b < active.Length; b++)
                 {
-                    tokens[row].Add((int)nextIds[row]);
-                    logProbs[row].Add(nextLogProbs[row]);
-                    stopped[row] = stopTokens.Contains((int)nextIds[row]);
+                    int row = active[b];
+                    if (stopped[row])
+                        continue;
+                    tokens[row].Add((int)nextIds[b]);
+                    logProbs[row].Add(nextLogProbs[b]);
+                    stopped[row] = stopTokens.Contains((int)nextIds[b]);
+                    anyStopped |= stopped[row];
                 }
-                sequences[row].Add(active ? nextIds[row] : padTokenId);
-                masks[row].Add(active);
+
+                inputIds.Dispose();
+                inputMask.Dispose();
+                if (cache is not null)
+                {
+                    if (anyStopped)
+                    {
+                        // Stopped rows leave the batch: the cache keeps the others' rows, in order.
+                        var keep = Enumerable.Range(0, active.Length).Where(b => !stopped[active[b]]).ToArray();
+                        if (keep.Length > 0)
+                        {
+                            using var rows = tensor(keep.Select(b => (long)b).ToArray(), device: device);
+                            cache.KeepRows(rows);
+                        }
+                        nextIds = keep.Select(b => nextIds[b]).ToArray();
+                        active = keep.Select(b => active[b]).ToArray();
+                    }
+                    inputIds = tensor(nextIds, device: device).reshape(active.Length, 1).DetachFromDisposeScope();
+                    inputMask = ones([active.Length, 1], ScalarType.Bool, device).DetachFromDisposeScope();
+                }
+                else
+                {
+                    // The reference path: every row stays; a stopped row receives masked-out padding.
+                    int width = sequences!.Count / batch;
+                    var grownIds = new List<long>(batch * (width + 1));
+                    var grownMask = new List<bool>(batch * (width + 1));
+                    for (int row = 0; row < batch; row++)
+                    {
+                        bool real = tokens[row].Count == step + 1;
+                        grownIds.AddRange(sequences.Skip(row * width).Take(width));
+                        grownIds.Add(real ? tokens[row][^1] : padTokenId);
+                        grownMask.AddRange(sequenceMask!.Skip(row * width).Take(width));
+                        grownMask.Add(real);
+                    }
+                    (sequences, sequenceMask) = (grownIds, grownMask);
+                    inputIds = tensor(sequences.ToArray(), device: device).reshape(batch, width + 1).DetachFromDisposeScope();
+                    inputMask = tensor(sequenceMask.ToArray(), device: device).reshape(batch, width + 1).DetachFromDisposeScope();
+                    if (stopped.All(done => done))
+                        active = [];
+                }
             }
+        }
+        finally
+        {
+            inputIds?.Dispose();
+            inputMask?.Dispose();
         }
 
         return Enumerable.Range(0, batch)

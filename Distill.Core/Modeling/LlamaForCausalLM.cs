@@ -34,7 +34,8 @@ public sealed class LlamaForCausalLM : nn.Module
 
     public ScalarType DType => model.EmbeddingWeight.dtype;
 
-    public KvCache CreateKvCache() => new(Config.NumHiddenLayers);
+    /// <summary>A KV cache for up to <paramref name="capacity"/> positions (prompt and new tokens), allocated once; the context by default.</summary>
+    public KvCache CreateKvCache(int? capacity = null) => new(Config.NumHiddenLayers, capacity ?? Config.MaxPositionEmbeddings);
 
     /// <summary>Logits [B, T, V] of the next token after each input position.</summary>
     /// <param name="inputIds">[B, T] token ids (int64), left-padded when rows differ in length.</param>

@@ -82,12 +82,21 @@ internal sealed class LlamaAttention : nn.Module
             (keys, values) = cache.Append(layerIndex, keys, values);
 
         int groupSize = heads / keyValueHeads;
+        Tensor attended;
         if (groupSize > 1)
         {
-            keys = keys.repeat_interleave(groupSize, dim: 1);
-            values = values.repeat_interleave(groupSize, dim: 1);
+            // Grouped-query attention without copying keys and values per query head: query head h uses key/value head
+            // h / groupSize, so the group's queries are stacked along the length axis of their shared key/value head.
+            var grouped = queries.reshape(batch, keyValueHeads, groupSize * length, headDim);
+            var groupedAllowed = allowed.unsqueeze(2).expand(batch, 1, groupSize, length, allowed.shape[3])
+                .reshape(batch, 1, groupSize * length, allowed.shape[3]);
+            attended = nn.functional.scaled_dot_product_attention(grouped, keys, values, groupedAllowed)
+                .view(batch, heads, length, headDim);
         }
-        var attended = nn.functional.scaled_dot_product_attention(queries, keys, values, allowed);
+        else
+        {
+            attended = nn.functional.scaled_dot_product_attention(queries, keys, values, allowed);
+        }
         var merged = attended.transpose(1, 2).reshape(batch, length, heads * headDim);
         return outputProjection.forward(merged).MoveToOuterDisposeScope();
 
@@ -180,11 +189,11 @@ internal sealed class LlamaModel : nn.Module
         long length = inputIds.shape[1];
         int pastLength = cache?.Length ?? 0;
         var newMask = attentionMask.ne(0);
-        var fullMask = cache?.Mask is { } pastMask ? cat([pastMask, newMask], 1) : newMask;
-        long totalLength = fullMask.shape[1];
-
         // Positions count real tokens only, so a left-padded row starts at 0 like an unpadded one.
-        var positions = (fullMask.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).narrow(1, pastLength, length);
+        var (fullMask, positions) = cache is not null
+            ? cache.Begin(newMask)
+            : (newMask, (newMask.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0));
+        long totalLength = fullMask.shape[1];
         var hidden = embedTokens.forward(inputIds);
         var (cos, sin) = rotary.Compute(positions, hidden.dtype);
 
@@ -197,7 +206,7 @@ internal sealed class LlamaModel : nn.Module
 
         foreach (var layer in layers)
             hidden = layer.forward(hidden, cos, sin, allowed, cache);
-        cache?.SetMask(fullMask);
+        cache?.End();
         return norm.forward(hidden).MoveToOuterDisposeScope();
     }
 }
