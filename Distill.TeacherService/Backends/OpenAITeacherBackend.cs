@@ -71,12 +71,23 @@ public sealed class OpenAISequenceScorer(Func<IOpenAICompletionsApi> completions
     public async Task<IReadOnlyList<ScoredCompletion>> ScoreAsync(IReadOnlyList<ScoringItem> batch, int topK, CancellationToken cancellationToken = default)
     {
         var prompts = batch.Select(item => item.PromptTokenIds.Concat(item.CompletionTokenIds).ToArray()).ToArray();
+        // Both modes echo: vLLM takes echo + max_tokens 0 as "score the prompt, generate nothing", and refuses
+        // max_tokens 0 without echo. With logprobs null the echoed prompt_logprobs are the only log-probs returned.
         var request = mode == OpenAIScoringMode.Echo
             ? new CompletionRequest(teacher.ModelId, System.Text.Json.JsonSerializer.SerializeToElement(prompts), MaxTokens: 0, Echo: true,
                 LogProbs: topK, Temperature: 0, ReturnTokensAsTokenIds: true)
-            : new CompletionRequest(teacher.ModelId, System.Text.Json.JsonSerializer.SerializeToElement(prompts), MaxTokens: 0,
-                PromptLogProbs: topK, Temperature: 0, ReturnTokensAsTokenIds: true);
-        var response = await completions().CreateCompletionAsync(request, cancellationToken);
+            : new CompletionRequest(teacher.ModelId, System.Text.Json.JsonSerializer.SerializeToElement(prompts), MaxTokens: 0, Echo: true,
+                LogProbs: null, PromptLogProbs: topK, Temperature: 0, ReturnTokensAsTokenIds: true);
+        CompletionResponse response;
+        try
+        {
+            response = await completions().CreateCompletionAsync(request, cancellationToken);
+        }
+        catch (ApiException error) when (error.StatusCode == System.Net.HttpStatusCode.BadRequest)
+        {
+            // vLLM's error body says what it refused (e.g. a k above its --max-logprobs); the bare status does not.
+            throw new InvalidOperationException($"The server refused the completions request: {error.Content}", error);
+        }
         if (response.Choices.Count != batch.Count)
             throw new InvalidOperationException($"The server answered {response.Choices.Count} choices for {batch.Count} prompts.");
 
