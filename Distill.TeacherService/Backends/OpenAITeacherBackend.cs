@@ -26,7 +26,7 @@ public sealed class OpenAITeacherBackend(
         if (remote is not null)
         {
             info = LoadedTeacher.Describe(TeacherBackends.OpenAI, remote.ModelId, remote.WeightsFingerprint, remote.TokenizerFingerprint,
-                remote.VocabularySize, remote.MaxContext, Math.Min(maxTopK, remote.MaxTopK));
+                remote.VocabularySize, remote.MaxContext, Math.Min(Math.Min(maxTopK, remote.MaxTopK), configured.MaxLogProbs ?? int.MaxValue));
         }
         else
         {
@@ -39,7 +39,8 @@ public sealed class OpenAITeacherBackend(
                 configured.TokenizerFingerprint ?? throw Missing(nameof(configured.TokenizerFingerprint)),
                 configured.VocabularySize ?? throw Missing(nameof(configured.VocabularySize)),
                 configured.MaxContext ?? model.MaxModelLength ?? throw Missing(nameof(configured.MaxContext)),
-                maxTopK);
+                // vLLM refuses any request for more log-probs than its --max-logprobs, and does not report it.
+                Math.Min(maxTopK, configured.MaxLogProbs ?? OpenAIBackendOptions.VllmDefaultMaxLogProbs));
         }
         return new LoadedTeacher(new OpenAISequenceScorer(Completions, info, configured.Mode), info);
     }
