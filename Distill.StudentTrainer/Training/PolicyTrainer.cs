@@ -45,6 +45,10 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
                 $"the teacher '{teacherInfo.ModelId}' tokenizes differently from the student in {options.Student} " +
                 $"(tokenizer fingerprints {teacherInfo.TokenizerFingerprint[..12]}… and {tokenizer.Fingerprint[..12]}…): " +
                 "per-token costs would compare different tokens. Use a student and a teacher with the same tokenizer.");
+        // Refused here, not at the first step's scoring call: a vLLM teacher answers at most its --max-logprobs.
+        if (estimator == CostEstimator.TopKExact && options.TopK > teacherInfo.MaxTopK)
+            throw new TrainingStartupException($"--top-k {options.TopK} is more than the teacher '{teacherInfo.ModelId}' returns: at most " +
+                $"{teacherInfo.MaxTopK} candidates per token (a vLLM teacher returns more when started with a larger --max-logprobs).");
 
         var prompts = await PromptSource.LoadAsync(options.Dataset, options.Seed, cancellationToken);
         var latest = options.Resume ? checkpoints.Latest() : null;
