@@ -69,6 +69,9 @@ public enum OpenAIScoringMode
 /// </summary>
 public sealed class OpenAIBackendOptions
 {
+    /// <summary>vLLM's default <c>--max-logprobs</c>.</summary>
+    public const int VllmDefaultMaxLogProbs = 20;
+
     public Uri? BaseAddress { get; set; }
 
     public OpenAIScoringMode Mode { get; set; } = OpenAIScoringMode.Echo;
@@ -84,6 +87,22 @@ public sealed class OpenAIBackendOptions
     public string? WeightsFingerprint { get; set; }
 
     public string? TokenizerFingerprint { get; set; }
+
+    /// <summary>
+    /// The largest top-k the server answers: vLLM's <c>--max-logprobs</c> (20 unless the server was started with
+    /// more). It caps the <c>maxTopK</c> this service reports, so a trainer asking for more is refused at start
+    /// instead of failing at its first scoring call. Not set: 20 for a vLLM server, and whatever a Distill
+    /// teacher's <c>/v1/teacher</c> reports for one.
+    /// </summary>
+    public int? MaxLogProbs { get; set; }
+
+    /// <summary>
+    /// Sent as <c>Authorization: Bearer …</c>, for a vLLM started with <c>--api-key</c> or a hosted server; none when
+    /// not set or empty. A secret:
+    /// it is never logged and never part of an identity (teacher fingerprint, cache key), since it does not change
+    /// a score and must not leak through one.
+    /// </summary>
+    public string? ApiKey { get; set; }
 
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromMinutes(2);
 

@@ -28,6 +28,11 @@ public static class TeacherServiceExtensions
                 $"Teacher:Torch:DType must be one of: {string.Join(", ", TorchBackendOptions.DTypes)}.")
             .Validate(o => o.Backend != TeacherBackends.OpenAI || o.OpenAI.BaseAddress is { IsAbsoluteUri: true },
                 "Teacher:OpenAI:BaseAddress (an absolute URI) is required for the openai backend.")
+            .Validate(o => o.OpenAI.MaxLogProbs is null or >= 0,
+                "Teacher:OpenAI:MaxLogProbs (the server's --max-logprobs) must not be negative.")
+            // The message never quotes the key: it is a secret.
+            .Validate(o => o.OpenAI.ApiKey is null || !o.OpenAI.ApiKey.Any(char.IsWhiteSpace),
+                "Teacher:OpenAI:ApiKey must not hold whitespace (it is sent as 'Authorization: Bearer <key>').")
             .Validate(o => o.Limits is { MaxSequencesPerRequest: > 0, MaxTopK: >= 0, MaxRequestBodyBytes: > 0 },
                 "Teacher:Limits: MaxSequencesPerRequest and MaxRequestBodyBytes must be positive, MaxTopK not negative.")
             .Validate(o => o.Batching is { MaxBatchTokens: > 0, MaxBatchSequences: > 0, QueueCapacity: > 0 } && o.Batching.BatchWindow >= TimeSpan.Zero,
@@ -73,7 +78,13 @@ public static class TeacherServiceExtensions
         });
 
         services.AddHttpClient(OpenAITeacherBackend.HttpClientName, (provider, http) =>
-                http.BaseAddress = provider.GetRequiredService<IOptions<TeacherOptions>>().Value.OpenAI.BaseAddress)
+            {
+                var openAI = provider.GetRequiredService<IOptions<TeacherOptions>>().Value.OpenAI;
+                http.BaseAddress = openAI.BaseAddress;
+                // The factory's request logging redacts header values (its default), so the key stays out of the logs.
+                // Empty counts as unset, as an environment variable left blank does.
+                if (!string.IsNullOrEmpty(openAI.ApiKey)) http.DefaultRequestHeaders.Authorization = new("Bearer", openAI.ApiKey);
+            })
             .AddScoringResilienceHandler(provider =>
             {
                 var openAI = provider.GetRequiredService<IOptions<TeacherOptions>>().Value.OpenAI;

@@ -47,13 +47,15 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
                 $"the teacher '{teacherInfo.ModelId}' tokenizes differently from the student in {options.Student} " +
                 $"(tokenizer fingerprints {teacherInfo.TokenizerFingerprint[..12]}… and {tokenizer.Fingerprint[..12]}…): " +
                 "per-token costs would compare different tokens. Use a student and a teacher with the same tokenizer.");
+        // Refused here, not at the first step's scoring call: a vLLM teacher answers at most its --max-logprobs, and a
+        // large vocabulary's whole distribution is not sent at all.
         int teacherTopK = estimator.TeacherTopK(options.TopK, tokenizer.VocabularySize);
         if (objective is not null && teacherTopK > teacherInfo.MaxTopK)
-            throw new TrainingStartupException(
-                $"--cost-estimator {estimator.Spelling()} needs {teacherTopK} candidates per position from the teacher, which returns at most " +
-                $"{teacherInfo.MaxTopK}: " + (estimator == CostEstimator.Exact
-                    ? "its whole distribution is too large to send; use top-k-exact with --top-k of at most that."
-                    : $"lower --top-k to {teacherInfo.MaxTopK} or less."));
+            throw new TrainingStartupException(estimator == CostEstimator.Exact
+                ? $"--cost-estimator exact needs the teacher's whole distribution ({teacherTopK} candidates per token), but the teacher " +
+                  $"'{teacherInfo.ModelId}' returns at most {teacherInfo.MaxTopK}: use --cost-estimator top-k-exact with --top-k of at most that."
+                : $"--top-k {options.TopK} is more than the teacher '{teacherInfo.ModelId}' returns: at most {teacherInfo.MaxTopK} " +
+                  "candidates per token (a vLLM teacher returns more when started with a larger --max-logprobs).");
 
         var prompts = await PromptSource.LoadAsync(options.Dataset, options.Seed, cancellationToken);
         var latest = options.Resume ? checkpoints.Latest() : null;

@@ -10,20 +10,27 @@ namespace Distill.TeacherService.Api;
 
 /// <summary>
 /// The scoring subset of OpenAI's <c>/v1/completions</c>, so tools that score through vLLM can score through the
-/// teacher: token-id prompts, <c>max_tokens</c> 0, <c>echo</c> + <c>logprobs</c> or <c>prompt_logprobs</c>. It takes
-/// the same cache and batching path as <c>/v1/score</c>, each prompt scored from its second token on.
+/// teacher: token-id prompts, <c>echo</c> with <c>max_tokens</c> 0, and <c>logprobs</c> or <c>prompt_logprobs</c>.
+/// It takes the same cache and batching path as <c>/v1/score</c>, each prompt scored from its second token on.
+/// It is also what the openai backend's tests run against, so it refuses at least what vLLM refuses, in vLLM's error
+/// shape: a test double more lenient than the real server would hide the backend's bugs.
 /// </summary>
 public static class OpenAICompletionEndpoint
 {
-    public static async Task<Results<Ok<CompletionResponse>, ValidationProblem, ProblemHttpResult>> CompleteAsync(
+    /// <summary>vLLM's (and OpenAI's) default when a request leaves <c>max_tokens</c> out or null.</summary>
+    private const int DefaultMaxTokens = 16;
+
+    public static async Task<Results<Ok<CompletionResponse>, JsonHttpResult<OpenAIErrorResponse>, ProblemHttpResult>> CompleteAsync(
         CompletionRequest request, TeacherModel model, TeacherScoring scoring, IOptions<TeacherOptions> options, CancellationToken cancellationToken)
     {
         if (model.Current is not { } teacher) return TeacherEndpoints.NotLoaded(model);
-        var (prompts, errors) = Validate(request, teacher.Info, options.Value.Limits);
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The completion request is invalid.");
+        var (prompts, error) = Validate(request, teacher.Info, options.Value.Limits);
+        if (error is not null) return error;
 
-        var echoTopK = request.Echo ? request.LogProbs ?? 0 : 0;
-        var topK = Math.Max(echoTopK, request.PromptLogProbs ?? 0);
+        // As vLLM: -1 is the whole vocabulary, and (echo being set) prompt_logprobs defaults to logprobs' k.
+        var echoTopK = request.LogProbs is { } logProbs ? AllOf(logProbs, teacher.Info) : (int?)null;
+        var promptTopK = request.PromptLogProbs is { } promptLogProbs ? AllOf(promptLogProbs, teacher.Info) : echoTopK;
+        var topK = Math.Max(echoTopK ?? 0, promptTopK ?? 0);
         // A one-token prompt has nothing to score: its only token is the context.
         var scorable = Enumerable.Range(0, prompts.Length).Where(i => prompts[i].Length > 1).ToArray();
         var items = scorable.Select(i => new ScoringItem(prompts[i][..1], prompts[i][1..])).ToArray();
@@ -34,8 +41,8 @@ public static class OpenAICompletionEndpoint
         var choices = prompts.Select((prompt, i) => new CompletionChoice(
             Index: i,
             Text: "",
-            LogProbs: request.Echo ? EchoLogProbs(prompt, byPrompt[i], request.LogProbs is null ? null : echoTopK) : null,
-            PromptLogProbs: request.PromptLogProbs is { } k ? PromptLogProbs(prompt, byPrompt[i], k) : null,
+            LogProbs: echoTopK is { } k ? EchoLogProbs(prompt, byPrompt[i], k) : null,
+            PromptLogProbs: promptTopK is { } p ? PromptLogProbs(prompt, byPrompt[i], p) : null,
             FinishReason: "length")).ToArray();
         var promptTokens = prompts.Sum(p => p.Length);
         return TypedResults.Ok(new CompletionResponse(
@@ -53,22 +60,24 @@ public static class OpenAICompletionEndpoint
             : TeacherEndpoints.NotLoaded(model);
 
     /// <summary>OpenAI's shape: the first token has no log-prob; each position lists the top k and the prompt's own token.</summary>
-    private static OpenAILogProbs EchoLogProbs(int[] prompt, ScoredCompletion? scored, int? topK)
+    private static OpenAILogProbs EchoLogProbs(int[] prompt, ScoredCompletion? scored, int topK)
     {
         var tokenLogProbs = new float?[prompt.Length];
-        var top = topK is null ? null : new Dictionary<string, float>?[prompt.Length];
+        var top = new Dictionary<string, float>?[prompt.Length];
         for (var t = 1; t < prompt.Length; t++)
         {
             tokenLogProbs[t] = scored!.LogProbs[t - 1];
-            if (top is null) continue;
-            var candidates = (scored.TopK?[t - 1] ?? []).ToDictionary(c => TokenIdText.Format(c.TokenId), c => c.LogProb);
+            var candidates = (scored.TopK?[t - 1] ?? []).Take(topK).ToDictionary(c => TokenIdText.Format(c.TokenId), c => c.LogProb);
             candidates.TryAdd(TokenIdText.Format(prompt[t]), scored.LogProbs[t - 1]);
             top[t] = candidates;
         }
         return new OpenAILogProbs(prompt.Select(TokenIdText.Format).ToArray(), tokenLogProbs, top, new int[prompt.Length]);
     }
 
-    /// <summary>vLLM's shape: keys are bare token ids, ranks are 1-based (unknown for a prompt token outside the top k).</summary>
+    /// <summary>
+    /// vLLM's shape: keys are bare token ids, ranks 1-based. vLLM also ranks a prompt token outside the top k; this
+    /// server knows only the top k, so that rank is null (the backend reads log-probs, not ranks).
+    /// </summary>
     private static Dictionary<string, PromptTokenLogProb>?[] PromptLogProbs(int[] prompt, ScoredCompletion? scored, int topK)
     {
         var positions = new Dictionary<string, PromptTokenLogProb>?[prompt.Length];
@@ -86,40 +95,71 @@ public static class OpenAICompletionEndpoint
         return positions;
     }
 
-    private static (int[][] Prompts, Dictionary<string, string[]> Errors) Validate(CompletionRequest? request, TeacherInfo teacher, RequestLimitOptions limits)
+    /// <summary>
+    /// The first refusal, checked in about vLLM's order, with vLLM's status, message and <c>param</c> where vLLM refuses
+    /// the request too (verified against vLLM's <c>completion/protocol.py</c>, <c>sampling_params.py</c> and its input
+    /// processor's log-prob limits). Where only this subset refuses (text prompts, generation) the message says so.
+    /// </summary>
+    private static (int[][] Prompts, JsonHttpResult<OpenAIErrorResponse>? Error) Validate(CompletionRequest? request, TeacherInfo teacher, RequestLimitOptions limits)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (request is null)
-        {
-            errors["body"] = ["A JSON body is required."];
-            return ([], errors);
-        }
+        if (request is null) return ([], BadRequest("A JSON body is required.", "body"));
+        // -1 asks for the whole vocabulary in vLLM; any other negative is refused before anything else is looked at.
+        if (request.LogProbs is < -1)
+            return ([], Invalid("`logprobs` must be a positive value or -1.", "logprobs", request.LogProbs.Value));
+        if (request.PromptLogProbs is < -1)
+            return ([], Invalid("`prompt_logprobs` must be a positive value or -1.", "prompt_logprobs", request.PromptLogProbs.Value));
         if (request.Model is { } modelId && modelId != teacher.ModelId)
-            errors["model"] = [$"This server serves '{teacher.ModelId}', not '{modelId}'."];
-        if (request.MaxTokens != 0)
-            errors["max_tokens"] = ["Must be 0: this endpoint scores prompts and does not generate."];
-        if (!request.Echo && request.PromptLogProbs is null)
-            errors["echo"] = ["Set echo with logprobs, or prompt_logprobs: this endpoint only returns prompt log-probs."];
-        if (request.LogProbs is { } logProbs) ScoreRequestValidator.ValidateTopK(errors, "logprobs", logProbs, teacher);
-        if (request.PromptLogProbs is { } promptLogProbs) ScoreRequestValidator.ValidateTopK(errors, "prompt_logprobs", promptLogProbs, teacher);
+            return ([], Error(StatusCodes.Status404NotFound, "NotFoundError", $"The model `{modelId}` does not exist.", "model"));
 
         var (prompts, single) = ReadPrompts(request.Prompt);
         if (prompts is null)
-        {
-            errors["prompt"] = ["Must be an array of token ids, or an array of such arrays (text prompts are not supported)."];
-            return ([], errors);
-        }
+            return ([], BadRequest("This server takes prompts as token ids only: an array of ids or an array of such arrays (it has no tokenizer for text).", "prompt"));
         if (prompts.Length == 0 || prompts.Length > limits.MaxSequencesPerRequest)
-            errors["prompt"] = [$"Between 1 and {limits.MaxSequencesPerRequest} prompts are allowed; got {prompts.Length}."];
-        for (var i = 0; i < prompts.Length && errors.Count < 20; i++)
+            return ([], BadRequest($"Between 1 and {limits.MaxSequencesPerRequest} prompts are allowed; got {prompts.Length}.", "prompt"));
+        for (var i = 0; i < prompts.Length; i++)
         {
             var field = single ? "prompt" : $"prompt[{i}]";
-            ScoreRequestValidator.ValidateTokenIds(errors, field, prompts[i], teacher, "A prompt needs at least one token.");
+            if (prompts[i].Length == 0) return ([], BadRequest("The decoder prompt cannot be empty", field));
+            var outside = Array.FindIndex(prompts[i], id => id < 0 || id >= teacher.VocabularySize);
+            if (outside >= 0) return ([], BadRequest($"Token id {prompts[i][outside]} is out of vocabulary", $"{field}[{outside}]"));
             if (prompts[i].Length > teacher.MaxContext)
-                errors[field] = [$"The prompt is {prompts[i].Length} tokens; the teacher's context is {teacher.MaxContext}."];
+                return ([], BadRequest($"This model's maximum context length is {teacher.MaxContext} tokens. However, your request has " +
+                    $"{prompts[i].Length} input tokens. Please reduce the length of the input messages.", field));
         }
-        return (prompts, errors);
+
+        // vLLM generates one token and drops it when echo comes with max_tokens 0; without echo, 0 is refused
+        // (vLLM issue #9336). This subset never generates, so any other max_tokens is refused here.
+        var maxTokens = request.MaxTokens ?? DefaultMaxTokens;
+        if (maxTokens < 0 || (maxTokens == 0 && !request.Echo))
+            return ([], Invalid($"max_tokens must be at least 1, got {maxTokens}.", "max_tokens", maxTokens));
+        if (maxTokens != 0)
+            return ([], BadRequest("This server scores prompts and generates nothing: send max_tokens 0 with echo.", "max_tokens"));
+        if (request.LogProbs is null && request.PromptLogProbs is null)
+            return ([], BadRequest("This server only returns log-probs: ask for logprobs or prompt_logprobs.", "logprobs"));
+
+        // vLLM's input processor: -1 means the whole vocabulary, and neither k may pass the server's --max-logprobs.
+        // Here echo is set, so prompt_logprobs defaults to logprobs' k as in vLLM.
+        var maxLogProbs = teacher.MaxTopK;
+        if (request.LogProbs is { } logProbs && AllOf(logProbs, teacher) is var sample && sample > maxLogProbs)
+            return ([], Invalid($"Requested sample logprobs of {sample}, which is greater than max allowed: {maxLogProbs}", "logprobs", sample));
+        if ((request.PromptLogProbs ?? request.LogProbs) is { } promptLogProbs && AllOf(promptLogProbs, teacher) is var prompt && prompt > maxLogProbs)
+            return ([], Invalid($"Requested prompt logprobs of {prompt}, which is greater than max allowed: {maxLogProbs}", "prompt_logprobs", prompt));
+        return (prompts, null);
     }
+
+    private static int AllOf(int k, TeacherInfo teacher) => k == -1 ? teacher.VocabularySize : k;
+
+    /// <summary>A refusal vLLM raises as a validation error: it appends the parameter and the refused value to the message.</summary>
+    private static JsonHttpResult<OpenAIErrorResponse> Invalid(string message, string param, int value) =>
+        Error(StatusCodes.Status400BadRequest, "BadRequestError",
+            $"{message} (parameter={param}, value={value.ToString(System.Globalization.CultureInfo.InvariantCulture)})", param);
+
+    /// <summary>Any other 400; <c>param</c> names the field (vLLM leaves it null for some of these).</summary>
+    private static JsonHttpResult<OpenAIErrorResponse> BadRequest(string message, string param) =>
+        Error(StatusCodes.Status400BadRequest, "BadRequestError", message, param);
+
+    private static JsonHttpResult<OpenAIErrorResponse> Error(int status, string type, string message, string param) =>
+        TypedResults.Json(new OpenAIErrorResponse(new OpenAIError(message, type, param, status)), statusCode: status);
 
     /// <summary>
     /// <c>[1, 2, 3]</c> (single) or <c>[[1, 2], [3, 4]]</c>; null prompts for anything else (a string, a mix, a

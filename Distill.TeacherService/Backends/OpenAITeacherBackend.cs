@@ -26,7 +26,7 @@ public sealed class OpenAITeacherBackend(
         if (remote is not null)
         {
             info = LoadedTeacher.Describe(TeacherBackends.OpenAI, remote.ModelId, remote.WeightsFingerprint, remote.TokenizerFingerprint,
-                remote.VocabularySize, remote.MaxContext, Math.Min(maxTopK, remote.MaxTopK));
+                remote.VocabularySize, remote.MaxContext, Math.Min(Math.Min(maxTopK, remote.MaxTopK), configured.MaxLogProbs ?? int.MaxValue));
         }
         else
         {
@@ -39,7 +39,8 @@ public sealed class OpenAITeacherBackend(
                 configured.TokenizerFingerprint ?? throw Missing(nameof(configured.TokenizerFingerprint)),
                 configured.VocabularySize ?? throw Missing(nameof(configured.VocabularySize)),
                 configured.MaxContext ?? model.MaxModelLength ?? throw Missing(nameof(configured.MaxContext)),
-                maxTopK);
+                // vLLM refuses any request for more log-probs than its --max-logprobs, and does not report it.
+                Math.Min(maxTopK, configured.MaxLogProbs ?? OpenAIBackendOptions.VllmDefaultMaxLogProbs));
         }
         return new LoadedTeacher(new OpenAISequenceScorer(Completions, info, configured.Mode), info);
     }
@@ -71,12 +72,23 @@ public sealed class OpenAISequenceScorer(Func<IOpenAICompletionsApi> completions
     public async Task<IReadOnlyList<ScoredCompletion>> ScoreAsync(IReadOnlyList<ScoringItem> batch, int topK, CancellationToken cancellationToken = default)
     {
         var prompts = batch.Select(item => item.PromptTokenIds.Concat(item.CompletionTokenIds).ToArray()).ToArray();
+        // Both modes echo: vLLM takes echo + max_tokens 0 as "score the prompt, generate nothing", and refuses
+        // max_tokens 0 without echo. With logprobs null the echoed prompt_logprobs are the only log-probs returned.
         var request = mode == OpenAIScoringMode.Echo
             ? new CompletionRequest(teacher.ModelId, System.Text.Json.JsonSerializer.SerializeToElement(prompts), MaxTokens: 0, Echo: true,
                 LogProbs: topK, Temperature: 0, ReturnTokensAsTokenIds: true)
-            : new CompletionRequest(teacher.ModelId, System.Text.Json.JsonSerializer.SerializeToElement(prompts), MaxTokens: 0,
-                PromptLogProbs: topK, Temperature: 0, ReturnTokensAsTokenIds: true);
-        var response = await completions().CreateCompletionAsync(request, cancellationToken);
+            : new CompletionRequest(teacher.ModelId, System.Text.Json.JsonSerializer.SerializeToElement(prompts), MaxTokens: 0, Echo: true,
+                LogProbs: null, PromptLogProbs: topK, Temperature: 0, ReturnTokensAsTokenIds: true);
+        CompletionResponse response;
+        try
+        {
+            response = await completions().CreateCompletionAsync(request, cancellationToken);
+        }
+        catch (ApiException error) when (error.StatusCode == System.Net.HttpStatusCode.BadRequest)
+        {
+            // vLLM's error body says what it refused (e.g. a k above its --max-logprobs); the bare status does not.
+            throw new InvalidOperationException($"The server refused the completions request: {error.Content}", error);
+        }
         if (response.Choices.Count != batch.Count)
             throw new InvalidOperationException($"The server answered {response.Choices.Count} choices for {batch.Count} prompts.");
 

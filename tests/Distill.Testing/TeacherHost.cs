@@ -18,20 +18,23 @@ public sealed class TeacherHost : WebApplicationFactory<TeacherTelemetry>
 {
     private readonly IReadOnlyDictionary<string, string?> _settings;
     private readonly Task? _loadingGate;
+    private readonly Action<IServiceCollection>? _services;
 
-    private TeacherHost(IReadOnlyDictionary<string, string?> settings, Task? loadingGate)
+    private TeacherHost(IReadOnlyDictionary<string, string?> settings, Task? loadingGate, Action<IServiceCollection>? services)
     {
         _settings = settings;
         _loadingGate = loadingGate;
+        _services = services;
     }
 
     /// <summary>
     /// Starts a host with the configured backend. With <paramref name="loadingGate"/>, that backend starts loading only
-    /// once the gate completes, so a test can watch the service while its teacher loads.
+    /// once the gate completes, so a test can watch the service while its teacher loads. <paramref name="services"/>
+    /// adds to the host's services last (e.g. middleware through an <c>IStartupFilter</c>, or a log sink).
     /// </summary>
-    public static TeacherHost Start(IReadOnlyDictionary<string, string?> settings, Task? loadingGate = null)
+    public static TeacherHost Start(IReadOnlyDictionary<string, string?> settings, Task? loadingGate = null, Action<IServiceCollection>? services = null)
     {
-        var host = new TeacherHost(settings, loadingGate);
+        var host = new TeacherHost(settings, loadingGate, services);
         host.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         host.StartServer();
         return host;
@@ -68,6 +71,7 @@ public sealed class TeacherHost : WebApplicationFactory<TeacherTelemetry>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        if (_services is { } services) builder.ConfigureTestServices(services);
         if (_loadingGate is not { } gate) return;
         builder.ConfigureTestServices(services =>
         {
