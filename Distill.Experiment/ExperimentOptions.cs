@@ -51,7 +51,9 @@ public sealed class ExperimentOptions
 
     public static readonly IReadOnlySet<string> BooleanFlags = new HashSet<string> { "--sensitivity" };
 
-    public static readonly IReadOnlyList<string> KnownObjectives = ["cmdp", "lagrangian", "kl-penalty", "reward-only", "distill"];
+    /// <summary>The RL objectives (the factory's list; sft samples nothing, so it has no CSR to compare).</summary>
+    public static readonly IReadOnlyList<string> KnownObjectives =
+        [.. StudentTrainer.Objectives.TrainingObjectiveFactory.Names.Where(name => !StudentTrainer.Objectives.TrainingObjectiveFactory.IsSupervised(name))];
 
     /// <summary>Options from flags; the message of the exception names the flag.</summary>
     /// <exception cref="OptionsValidationProblem">An unknown flag, a value of the wrong type, or an invalid value.</exception>

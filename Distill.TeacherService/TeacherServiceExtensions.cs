@@ -47,7 +47,7 @@ public static class TeacherServiceExtensions
         builder.Services.AddSingleton<ScoreCache>();
         builder.Services.AddSingleton<ScoreBatcher>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<ScoreBatcher>());
-        builder.Services.AddSingleton<TeacherScoring>();
+        builder.Services.AddSingleton<ScoringPipeline>();
         builder.Services.AddTeacherBackends();
 
         builder.Services.AddHealthChecks()

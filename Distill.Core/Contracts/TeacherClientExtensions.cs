@@ -30,8 +30,8 @@ public readonly record struct ScoringTimeouts(TimeSpan Attempt, TimeSpan Total);
 public static class TeacherClientExtensions
 {
     /// <summary>
-    /// Registers <see cref="ITeacherApi"/>: a Refit client with the standard resilience pipeline sized for scoring
-    /// (it replaces whatever resilience handler the host's HTTP defaults added).
+    /// Registers <see cref="TeacherClient"/> over <see cref="ITeacherApi"/>: a Refit client with the standard resilience
+    /// pipeline sized for scoring (it replaces whatever resilience handler the host's HTTP defaults added).
     /// </summary>
     public static IHttpClientBuilder AddTeacherClient(this IServiceCollection services, IConfiguration configuration)
     {
@@ -42,6 +42,7 @@ public static class TeacherClientExtensions
                 "TeacherClient:TotalRequestTimeout must exceed TeacherClient:AttemptTimeout, and both must be positive.")
             .ValidateOnStart();
 
+        services.AddSingleton<TeacherClient>();
         var builder = services.AddRefitGeneratedClient<ITeacherApi>()
             .ConfigureHttpClient((provider, http) =>
                 http.BaseAddress = provider.GetRequiredService<IOptions<TeacherClientOptions>>().Value.BaseAddress);

@@ -23,17 +23,19 @@ public sealed class ModelScorer(LlamaForCausalLM model) : ISequenceScorer
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var layout = ScoringBatch.Create(model, batch);
-        var logDistribution = layout.CompletionLogDistribution(model);
+        // log p(v) = logit(v) − logsumexp(logits): the chosen token's and the top-k's, without a [B, C, V] log-softmax copy.
+        var logits = layout.CompletionLogits(model);
         int width = layout.CompletionLength;
+        var normalizer = logits.logsumexp(-1, keepdim: true);
         // TorchSharp's ToArray throws on an empty tensor, hence the guard for a batch of empty completions.
-        var logProbs = width == 0 ? [] : logDistribution.gather(2, layout.Targets.unsqueeze(2)).squeeze(2).cpu().data<float>().ToArray();
+        var logProbs = width == 0 ? [] : (logits.gather(2, layout.Targets.unsqueeze(2)) - normalizer).squeeze(2).cpu().data<float>().ToArray();
 
         float[]? topValues = null;
         long[]? topIds = null;
         if (topK > 0 && width > 0)
         {
-            var (values, indices) = logDistribution.topk(topK, dim: -1);
-            topValues = values.cpu().data<float>().ToArray();
+            var (values, indices) = logits.topk(topK, dim: -1);
+            topValues = (values - normalizer).cpu().data<float>().ToArray();
             topIds = indices.cpu().data<long>().ToArray();
         }
 

@@ -58,6 +58,16 @@ internal sealed record ScoringBatch(Tensor InputIds, Tensor AttentionMask, Tenso
     public Tensor CompletionLogDistribution(LlamaForCausalLM model, double temperature = 1.0, int? vocabularyLimit = null)
     {
         using var scope = NewDisposeScope();
+        var logits = CompletionLogits(model, vocabularyLimit);
+        if (temperature != 1.0)
+            logits = logits / temperature;
+        return logits.log_softmax(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Float32 logits at each completion position, [B, C, V'] (see <see cref="CompletionLogDistribution"/>).</summary>
+    public Tensor CompletionLogits(LlamaForCausalLM model, int? vocabularyLimit = null)
+    {
+        using var scope = NewDisposeScope();
         long batch = InputIds.shape[0];
         int vocabulary = Math.Min(vocabularyLimit ?? model.Config.VocabSize, model.Config.VocabSize);
         if (CompletionLength == 0)
@@ -67,9 +77,7 @@ internal sealed record ScoringBatch(Tensor InputIds, Tensor AttentionMask, Tenso
         var logits = model.Logits(predicting).to(ScalarType.Float32);
         if (vocabulary < model.Config.VocabSize)
             logits = logits.narrow(-1, 0, vocabulary);
-        if (temperature != 1.0)
-            logits = logits / temperature;
-        return logits.log_softmax(-1).MoveToOuterDisposeScope();
+        return logits.MoveToOuterDisposeScope();
     }
 
     private static void Validate(LlamaConfig config, IReadOnlyList<ScoringItem> items)

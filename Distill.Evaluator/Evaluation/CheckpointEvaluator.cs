@@ -23,7 +23,7 @@ public sealed record EvaluationTarget(string RunId, int Step, string CheckpointP
 /// for accuracy only.
 /// </summary>
 public sealed class CheckpointEvaluator(
-    ITeacherApi teacher,
+    TeacherClient teacher,
     HeldOutSet heldOut,
     TeacherReference teacherReference,
     IOptions<EvaluatorOptions> options,
@@ -89,15 +89,9 @@ public sealed class CheckpointEvaluator(
         return target.Constraint with { Estimator = estimator, TopK = topK };
     }
 
-    /// <summary>The teacher scores token ids: they mean the same only when both sides tokenize alike.</summary>
-    private async Task<TeacherInfo> RequireSameTokenizerAsync(CheckpointModel student, EvaluationTarget target, CancellationToken cancellationToken)
-    {
-        var info = await teacher.GetTeacherAsync(cancellationToken);
-        if (info.TokenizerFingerprint != student.Tokenizer.Fingerprint)
-            throw new InvalidDataException(
-                $"checkpoint {target.CheckpointPath}: its tokenizer ({student.Tokenizer.Fingerprint}) differs from the teacher's ({info.TokenizerFingerprint}); the teacher cannot score its samples.");
-        return info;
-    }
+    /// <summary>The teacher scores token ids: they mean the same only when both sides tokenize alike (the message names the checkpoint).</summary>
+    private Task<TeacherInfo> RequireSameTokenizerAsync(CheckpointModel student, EvaluationTarget target, CancellationToken cancellationToken) =>
+        teacher.ConnectAsync(student.Tokenizer, $"checkpoint {target.CheckpointPath}", cancellationToken);
 
     /// <summary>c_t of each sample from the sampler's log-probs and the teacher's; costs are computed, never trained on.</summary>
     private async Task<double[][]> TokenCostsAsync(CheckpointModel student, IReadOnlyList<int[]> prompts, IReadOnlyList<GeneratedCompletion> completions,
@@ -110,10 +104,7 @@ public sealed class CheckpointEvaluator(
         {
             var indices = Enumerable.Range(start, Math.Min(settings.BatchSize, completions.Count - start)).ToArray();
             var items = indices.Select(i => new ScoringItem(prompts[i], completions[i].TokenIds)).ToArray();
-            var request = new ScoreRequest([.. items.Select(item => new ScoreSequence(item.PromptTokenIds, item.CompletionTokenIds))], constraint.TopK);
-            var response = await teacher.ScoreAsync(request, cancellationToken);
-            if (response.Sequences.Count != items.Length)
-                throw new InvalidDataException($"the teacher returned {response.Sequences.Count} scored sequences for {items.Length}.");
+            var response = await teacher.ScoreAsync(items, constraint.TopK, cancellationToken);
             var candidateIds = CompletionCosts.CandidateIds(response.Sequences, constraint.Estimator, vocabulary);
             var candidateLogProbs = candidateIds is null ? null : student.CandidateLogProbs(items, policy, candidateIds, settings.BatchSize);
             var batchCosts = CompletionCosts.Compute(constraint.Estimator, items, indices.Select(i => completions[i].LogProbs).ToArray(),

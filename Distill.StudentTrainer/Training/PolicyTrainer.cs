@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Distill.Core.Contracts;
 using Distill.Core.Divergence;
 using Distill.Core.Generation;
 using Distill.Core.Modeling;
@@ -22,7 +23,7 @@ public sealed class TrainingStartupException(string message) : Exception(message
 /// turn rewards and per-token costs into shaped rewards and advantages (the objective), take a policy-gradient step;
 /// log metrics, checkpoint every N steps, resume from the last checkpoint.
 /// </summary>
-public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScoring teacher, TrainerTelemetry telemetry,
+public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClient teacher, TrainerTelemetry telemetry,
     ILogger<PolicyTrainer> logger)
 {
     private readonly TrainerOptions options = settings.Value;
@@ -41,12 +42,15 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherScor
             : TrainingObjectiveFactory.Create(options.Objective, options.ToObjectiveOptions());
         var estimator = options.ToObjectiveOptions().Estimator;
 
-        var teacherInfo = await teacher.DescribeAsync(cancellationToken);
-        if (teacherInfo.TokenizerFingerprint != tokenizer.Fingerprint)
-            throw new TrainingStartupException(
-                $"the teacher '{teacherInfo.ModelId}' tokenizes differently from the student in {options.Student} " +
-                $"(tokenizer fingerprints {teacherInfo.TokenizerFingerprint[..12]}… and {tokenizer.Fingerprint[..12]}…): " +
-                "per-token costs would compare different tokens. Use a student and a teacher with the same tokenizer.");
+        TeacherInfo teacherInfo;
+        try
+        {
+            teacherInfo = await teacher.ConnectAsync(tokenizer, options.Student!, cancellationToken);
+        }
+        catch (TokenizerMismatchException mismatch)
+        {
+            throw new TrainingStartupException(mismatch.Message);
+        }
         // Refused here, not at the first step's scoring call: a vLLM teacher answers at most its --max-logprobs, and a
         // large vocabulary's whole distribution is not sent at all.
         int teacherTopK = estimator.TeacherTopK(options.TopK, tokenizer.VocabularySize);

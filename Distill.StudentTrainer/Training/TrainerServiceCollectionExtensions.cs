@@ -13,7 +13,6 @@ public static class TrainerServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TrainerOptions>, TrainerOptionsValidator>();
         services.AddTeacherClient(configuration);
-        services.AddSingleton<TeacherScoring>();
         services.AddSingleton<TrainerTelemetry>();
         services.AddSingleton<PolicyTrainer>();
         services.AddHostedService<TrainingWorker>();

@@ -21,7 +21,7 @@ public static class OpenAICompletionEndpoint
     private const int DefaultMaxTokens = 16;
 
     public static async Task<Results<Ok<CompletionResponse>, JsonHttpResult<OpenAIErrorResponse>, ProblemHttpResult>> CompleteAsync(
-        CompletionRequest request, TeacherModel model, TeacherScoring scoring, IOptions<TeacherOptions> options, CancellationToken cancellationToken)
+        CompletionRequest request, TeacherModel model, ScoringPipeline scoring, IOptions<TeacherOptions> options, CancellationToken cancellationToken)
     {
         if (model.Current is not { } teacher) return TeacherEndpoints.NotLoaded(model);
         var (prompts, error) = Validate(request, teacher.Info, options.Value.Limits);

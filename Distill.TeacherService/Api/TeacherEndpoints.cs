@@ -20,7 +20,7 @@ public static class TeacherEndpoints
     }
 
     private static async Task<Results<Ok<ScoreResponse>, ValidationProblem, ProblemHttpResult>> ScoreAsync(
-        ScoreRequest request, TeacherModel model, TeacherScoring scoring, IOptions<TeacherOptions> options, CancellationToken cancellationToken)
+        ScoreRequest request, TeacherModel model, ScoringPipeline scoring, IOptions<TeacherOptions> options, CancellationToken cancellationToken)
     {
         if (model.Current is not { } teacher) return NotLoaded(model);
         var errors = ScoreRequestValidator.Validate(request, teacher.Info, options.Value.Limits);

@@ -9,11 +9,20 @@ using TorchSharp;
 // Usage: dotnet run -c Release --project benchmarks/Distill.Benchmarks -- [iterations=3] [device=cpu] [torch threads]
 //        dotnet run -c Release --project benchmarks/Distill.Benchmarks -- teacher-service [rounds=3] [requests per round=32] [torch threads]
 //        dotnet run -c Release --project benchmarks/Distill.Benchmarks -- trainer [models=data/models] [steps=20]
+//        dotnet run -c Release --project benchmarks/Distill.Benchmarks -- decode [iterations=3] [bandwidth GB/s=65] [torch threads]
 //        dotnet run -c Release --project benchmarks/Distill.Benchmarks -- estimators [models=data/models] [problems=200] [samples=8] [τ=0.7] [d=12]
 // Random-initialised models of the project's default sizes; prints one markdown table row per measurement.
 if (args.Length > 0 && args[0] == "trainer")
 {
     await TrainerBenchmark.RunAsync(args.Length > 1 ? args[1] : "data/models", args.Length > 2 ? int.Parse(args[2]) : 20);
+    return;
+}
+if (args.Length > 0 && args[0] == "decode")
+{
+    if (args.Length > 3)
+        torch.set_num_threads(int.Parse(args[3]));
+    await DecodeBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 3,
+        args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 65);
     return;
 }
 if (args.Length > 0 && args[0] == "estimators")

@@ -10,7 +10,7 @@ namespace Distill.TeacherService.Scoring;
 public readonly record struct ScoredSequence(ScoredCompletion Scores, bool Cached);
 
 /// <summary>The path of every scoring request, whichever endpoint it came in by: cache, then batched forward passes.</summary>
-public sealed class TeacherScoring(ScoreCache cache, ScoreBatcher batcher)
+public sealed class ScoringPipeline(ScoreCache cache, ScoreBatcher batcher)
 {
     public async Task<ScoredSequence[]> ScoreAsync(LoadedTeacher teacher, IReadOnlyList<ScoringItem> items, int topK, CancellationToken cancellationToken)
     {

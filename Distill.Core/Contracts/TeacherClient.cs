@@ -1,26 +1,46 @@
 using System.Diagnostics;
 using System.Net;
-using Distill.Core.Contracts;
 using Distill.Core.Scoring;
+using Distill.Core.Tokenization;
+using Microsoft.Extensions.Logging;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 using Refit;
 
-namespace Distill.StudentTrainer.Training;
+namespace Distill.Core.Contracts;
 
 /// <summary>Teacher log-probs for a batch, with how long they took and how many came from the teacher's cache.</summary>
 public sealed record TeacherScores(IReadOnlyList<SequenceScores> Sequences, TimeSpan Latency, double CacheHitRatio);
 
+/// <summary>A teacher that tokenizes differently from the student: per-token costs would compare different tokens.</summary>
+public sealed class TokenizerMismatchException(string message) : Exception(message);
+
 /// <summary>
-/// The trainer's side of the teacher: the Refit client already retries with backoff and breaks the circuit; when it
-/// gives up (circuit open, teacher down) this waits and asks again, so a step never trains on missing scores.
+/// The one client of the teacher service, used by the trainer, the evaluator and the experiment. The Refit client under
+/// it (<c>AddTeacherClient</c>) already retries with back-off and breaks the circuit; when it gives up (circuit open,
+/// teacher down) this waits and asks again, so no step or evaluation works on missing scores. Every answer is checked
+/// against the request (one scored sequence per sequence, one log-prob per token, the candidates asked for), and
+/// <see cref="ConnectAsync"/> is the one tokenizer check.
 /// </summary>
-public sealed class TeacherScoring(ITeacherApi teacher, ILogger<TeacherScoring> logger)
+public sealed class TeacherClient(ITeacherApi teacher, ILogger<TeacherClient> logger)
 {
     private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(30);
 
     public Task<TeacherInfo> DescribeAsync(CancellationToken cancellationToken) =>
         UntilAnsweredAsync("describe the teacher", () => teacher.GetTeacherAsync(cancellationToken), cancellationToken);
+
+    /// <summary>The teacher's description, after checking that it tokenizes as <paramref name="tokenizer"/> does.</summary>
+    /// <exception cref="TokenizerMismatchException">The tokenizer fingerprints differ; the message names <paramref name="student"/>.</exception>
+    public async Task<TeacherInfo> ConnectAsync(ITextTokenizer tokenizer, string student, CancellationToken cancellationToken)
+    {
+        var info = await DescribeAsync(cancellationToken);
+        if (info.TokenizerFingerprint != tokenizer.Fingerprint)
+            throw new TokenizerMismatchException(
+                $"the teacher '{info.ModelId}' tokenizes differently from the student in {student} " +
+                $"(tokenizer fingerprints {Short(info.TokenizerFingerprint)}… and {Short(tokenizer.Fingerprint)}…): " +
+                "per-token costs would compare different tokens. Use a student and a teacher with the same tokenizer.");
+        return info;
+    }
 
     public async Task<TeacherScores> ScoreAsync(IReadOnlyList<ScoringItem> items, int topK, CancellationToken cancellationToken)
     {
@@ -41,6 +61,8 @@ public sealed class TeacherScoring(ITeacherApi teacher, ILogger<TeacherScoring> 
         return new TeacherScores(response.Sequences, clock.Elapsed, hits);
     }
 
+    private static string Short(string fingerprint) => fingerprint.Length > 12 ? fingerprint[..12] : fingerprint;
+
     private async Task<T> UntilAnsweredAsync<T>(string what, Func<Task<T>> call, CancellationToken cancellationToken)
     {
         var pause = TimeSpan.FromSeconds(1);
@@ -52,7 +74,7 @@ public sealed class TeacherScoring(ITeacherApi teacher, ILogger<TeacherScoring> 
             }
             catch (Exception error) when (IsTeacherUnavailable(error) && !cancellationToken.IsCancellationRequested)
             {
-                logger.LogWarning("The teacher is unavailable ({Reason}); training pauses {Pause:0}s before trying to {What} again.",
+                logger.LogWarning("The teacher is unavailable ({Reason}); pausing {Pause:0}s before trying to {What} again.",
                     error.GetType().Name + ": " + error.Message, pause.TotalSeconds, what);
                 await Task.Delay(pause, cancellationToken);
                 pause = TimeSpan.FromTicks(Math.Min(MaxPause.Ticks, pause.Ticks * 2));
