@@ -48,7 +48,7 @@ public static class TeacherBackends
 
 public sealed class TorchBackendOptions
 {
-    public static readonly string[] DTypes = ["float32", "bfloat16", "float16"];
+    public static IReadOnlyList<string> DTypes => Core.Modeling.ModelCheckpoint.DTypeNames;
 
     /// <summary><c>float32</c>, <c>bfloat16</c> or <c>float16</c>; scores are returned as float32 either way.</summary>
     public string DType { get; set; } = "float32";

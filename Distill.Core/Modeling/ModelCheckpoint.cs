@@ -83,37 +83,40 @@ public static class ModelCheckpoint
         });
     }
 
+    /// <summary>
+    /// Where a checkpoint's weights are, the one place that decides it: the shards its <c>model.safetensors.index.json</c>
+    /// lists (with the index), or the single <c>model.safetensors</c>. File names relative to <paramref name="directory"/>.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Neither file exists; names the directory.</exception>
+    public static (SafetensorsIndex? Index, IReadOnlyList<string> WeightFileNames) WeightFiles(string directory)
+    {
+        var indexPath = Path.Combine(directory, IndexFileName);
+        if (File.Exists(indexPath))
+        {
+            var index = SafetensorsIndex.Load(indexPath);
+            return (index, index.ShardFileNames);
+        }
+        if (File.Exists(Path.Combine(directory, WeightsFileName)))
+            return (null, [WeightsFileName]);
+        throw new FileNotFoundException($"checkpoint '{directory}' has neither {WeightsFileName} nor {IndexFileName}.");
+    }
+
     /// <summary>Opens the single weight file or every shard; maps each stored tensor name to the reader that holds it.</summary>
     private static Dictionary<string, SafetensorsReader> OpenWeightFiles(string directory)
     {
         var indexPath = Path.Combine(directory, IndexFileName);
-        var singlePath = Path.Combine(directory, WeightsFileName);
         var byTensor = new Dictionary<string, SafetensorsReader>(StringComparer.Ordinal);
         var opened = new List<SafetensorsReader>();
         try
         {
-            if (File.Exists(indexPath))
+            var (index, files) = WeightFiles(directory);
+            foreach (var file in files)
             {
-                var index = SafetensorsIndex.Load(indexPath);
-                foreach (var shard in index.ShardFileNames)
-                {
-                    var reader = SafetensorsReader.Open(Path.Combine(directory, shard));
-                    opened.Add(reader);
-                    index.CheckShard(indexPath, shard, reader);
-                    foreach (var name in reader.Entries.Keys)
-                        byTensor[name] = reader;
-                }
-            }
-            else if (File.Exists(singlePath))
-            {
-                var reader = SafetensorsReader.Open(singlePath);
+                var reader = SafetensorsReader.Open(Path.Combine(directory, file));
                 opened.Add(reader);
+                index?.CheckShard(indexPath, file, reader);
                 foreach (var name in reader.Entries.Keys)
                     byTensor[name] = reader;
-            }
-            else
-            {
-                throw new FileNotFoundException($"checkpoint '{directory}' has neither {WeightsFileName} nor {IndexFileName}.");
             }
         }
         catch
@@ -180,7 +183,11 @@ public static class ModelCheckpoint
     private static bool IsFloatingPoint(ScalarType type) =>
         type is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64;
 
-    private static ScalarType ParseTorchDtype(string? name) => name switch
+    /// <summary>The compute dtypes a model can be loaded in, by their Hugging Face <c>torch_dtype</c> names.</summary>
+    public static readonly IReadOnlyList<string> DTypeNames = ["float32", "bfloat16", "float16"];
+
+    /// <summary>A <c>torch_dtype</c> name as a scalar type: bfloat16, float16, else float32 (the one parse, for configs and options alike).</summary>
+    public static ScalarType ParseTorchDtype(string? name) => name switch
     {
         "bfloat16" => ScalarType.BFloat16,
         "float16" => ScalarType.Float16,

@@ -19,13 +19,8 @@ public static class CheckpointFiles
     /// </summary>
     public static IReadOnlyList<string> SafetensorsWeights(string directory)
     {
-        var indexPath = Path.Combine(directory, ModelCheckpoint.IndexFileName);
-        if (File.Exists(indexPath))
-            return [ModelCheckpoint.ConfigFileName, ModelCheckpoint.IndexFileName, .. SafetensorsIndex.Load(indexPath).ShardFileNames];
-        if (File.Exists(Path.Combine(directory, ModelCheckpoint.WeightsFileName)))
-            return [ModelCheckpoint.ConfigFileName, ModelCheckpoint.WeightsFileName];
-        throw new FileNotFoundException(
-            $"checkpoint '{directory}' has neither {ModelCheckpoint.WeightsFileName} nor {ModelCheckpoint.IndexFileName}.");
+        var (index, weights) = ModelCheckpoint.WeightFiles(directory);
+        return index is null ? [ModelCheckpoint.ConfigFileName, .. weights] : [ModelCheckpoint.ConfigFileName, ModelCheckpoint.IndexFileName, .. weights];
     }
 
     /// <summary>

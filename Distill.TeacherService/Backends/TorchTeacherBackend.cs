@@ -18,12 +18,7 @@ public sealed class TorchTeacherBackend(IOptions<TeacherOptions> options, ILogge
         var teacher = options.Value;
         var directory = teacher.ModelPath!;
         var device = TorchDevice.Resolve(teacher.Device);
-        var dtype = teacher.Torch.DType switch
-        {
-            "bfloat16" => torch.ScalarType.BFloat16,
-            "float16" => torch.ScalarType.Float16,
-            _ => torch.ScalarType.Float32,
-        };
+        var dtype = ModelCheckpoint.ParseTorchDtype(teacher.Torch.DType);
         var tokenizer = TokenizerLoader.Load(directory);
         // Both read the same files and neither needs the other, so the hash costs no wall time on a multi-core load.
         var fingerprinting = CheckpointFiles.FingerprintAsync(directory, CheckpointFiles.SafetensorsWeights(directory), cancellationToken);
