@@ -44,7 +44,7 @@ public sealed class TrainingWorker(PolicyTrainer trainer, IHostApplicationLifeti
             logger.LogInformation("Training stopped; it resumes from its last checkpoint with --resume.");
             Environment.ExitCode = 1;
         }
-        catch (Exception error) when (error is TrainingStartupException or InvalidDataException or ArgumentException or FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception error) when (error is TrainingStartupException or Distill.Core.Runs.RunDirectoryInUseException or InvalidDataException or ArgumentException or FileNotFoundException or DirectoryNotFoundException)
         {
             logger.LogError("Training cannot go on: {Reason}", error.Message);
             Environment.ExitCode = 1;
