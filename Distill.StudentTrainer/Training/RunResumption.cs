@@ -27,8 +27,11 @@ public sealed class RunResumption(RunDirectory run, TrainerOptions options, Trai
         if (latest is null)
         {
             if (manifest is not null && (run.ReadAnnouncements().Count > 0 || checkpoints.Complete().Count > 0))
-                throw new TrainingStartupException($"--run-dir {run.Path} already holds a run with checkpoints; resume it with " +
-                    "--resume, or choose another --run-dir (nothing is overwritten).");
+                throw new TrainingStartupException(options.Resume
+                    ? $"--resume: {run.AnnouncementsPath} announces checkpoints, but none of their directories under " +
+                      $"{run.CheckpointsDirectory} is complete; choose another --run-dir (nothing is overwritten)."
+                    : $"--run-dir {run.Path} already holds a run with checkpoints; resume it with --resume, or choose another " +
+                      "--run-dir (nothing is overwritten).");
             // Starting from the student: whatever an attempt that died before its first checkpoint wrote is redone.
             Repair(0);
             return null;
