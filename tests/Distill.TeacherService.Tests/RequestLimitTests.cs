@@ -66,6 +66,10 @@ public sealed class RequestLimitTests : IAsyncLifetime
                 received.Append(Encoding.UTF8.GetString(buffer, 0, read));
             }
         }
+        catch (IOException)
+        {
+            // The service may close the connection once it has answered, with the rest of the body unread.
+        }
         catch (OperationCanceledException)
         {
             Assert.Fail($"no answer within 15 s while the body was still being sent; received so far: '{received}'");
