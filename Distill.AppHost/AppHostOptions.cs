@@ -35,7 +35,11 @@ public sealed class AppHostOptions
 
     public string Device { get; set; } = "auto";
 
-    public string RunName { get; set; } = "default";
+    /// <summary>
+    /// The run directory's name under <c>runs/</c>; when not given, <c>default</c> if it holds a run of these settings
+    /// (or none), else a name derived from them (see <see cref="RunSelection"/>).
+    /// </summary>
+    public string? RunName { get; set; }
 
     /// <summary>The built-in dashboard's URL (UI and OTLP receiver); empty turns it off.</summary>
     public string DashboardUrl { get; set; } = "http://127.0.0.1:18888";
@@ -68,6 +72,8 @@ public sealed class AppHostOptions
             problems.Add($"--dataset {Dataset} is neither 'generated' nor an existing file.");
         if (!string.IsNullOrEmpty(DashboardOtlpGrpcUrl) && !(Uri.TryCreate(DashboardOtlpGrpcUrl, UriKind.Absolute, out var grpc) && grpc.Scheme == "http"))
             problems.Add($"--dashboard-otlp-grpc-url must be an absolute http URL, or empty for none (got {DashboardOtlpGrpcUrl}).");
+        if (RunName is not null && (RunName.Length == 0 || RunName != Path.GetFileName(RunName) || RunName is "." or ".."))
+            problems.Add($"--run-name must be a plain directory name (got '{RunName}').");
         if (OtlpEndpoint is not null && !Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out _))
             problems.Add($"--otlp-endpoint must be an absolute URL (got {OtlpEndpoint}).");
         return problems;

@@ -28,9 +28,20 @@ if (options.Validate() is { Count: > 0 } problems)
 
 var data = Path.GetFullPath(options.DataDirectory);
 var models = Path.Combine(data, "models");
-var runDirectory = Path.Combine(data, "runs", options.RunName);
 var teacherModel = options.TeacherModel is { } t ? Path.GetFullPath(t) : Path.Combine(models, "teacher");
 var studentModel = options.Student is { } s ? Path.GetFullPath(s) : Path.Combine(models, "student");
+RunSelection.Choice run;
+try
+{
+    run = RunSelection.Choose(Path.Combine(data, "runs"), options, studentModel);
+}
+catch (Exception error) when (error is InvalidOperationException or IOException or System.Text.Json.JsonException or KeyNotFoundException)
+{
+    Console.Error.WriteLine($"error: {error.Message}");
+    return 2;
+}
+var runDirectory = run.Directory;
+ConsoleOutput.Status("apphost", $"run directory {runDirectory}: {run.Reason}.");
 bool dashboardOn = options.OtlpEndpoint is null && !string.IsNullOrWhiteSpace(options.DashboardUrl);
 
 var builder = DistributedApplicationFactory.CreateBuilder();

@@ -8,6 +8,8 @@ using Distill.TeacherService.Scoring;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -58,6 +60,13 @@ public static class TeacherServiceExtensions
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Unreadable bodies throw to the exception handler, which names the field, instead of an empty 400.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            // The contract is JSON numbers: the web defaults would also take "5" for 5, and ["7"] for token id 7.
+            json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            json.SerializerOptions.TypeInfoResolver = (json.SerializerOptions.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver())
+                .WithAddedModifier(ScoreRequestReading.AddLimits);
+        });
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<TeacherOptions>>((kestrel, teacher) =>
             kestrel.Limits.MaxRequestBodySize = teacher.Value.Limits.MaxRequestBodyBytes);
         return builder;
@@ -96,6 +105,19 @@ public static class TeacherServiceExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages(RequestTooLargeHandler.HandleAsync);
+        // /v1/score's limits apply while its body is read (see ScoreRequestReading), so they must be in place before binding.
+        app.Use(async (context, next) =>
+        {
+            if (!HttpMethods.IsPost(context.Request.Method) || context.Request.Path != "/v1/score")
+            {
+                await next(context);
+                return;
+            }
+            var services = context.RequestServices;
+            using var reading = ScoreRequestReading.Begin(services.GetRequiredService<IOptions<TeacherOptions>>().Value.Limits,
+                services.GetRequiredService<TeacherModel>().Current?.Info);
+            await next(context);
+        });
         app.MapDefaultEndpoints();
         app.MapTeacherEndpoints();
         return app;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Distill.ServiceDefaults;
 
 namespace Distill.AppHost.Hosting;
 
@@ -126,8 +127,15 @@ public sealed class DistributedApplication
 
             for (int attempt = 0; ; attempt++)
             {
-                int exitCode = await RunOnceAsync(process, attempt, cancellationToken);
+                var (exitCode, lastError) = await RunOnceAsync(process, attempt, cancellationToken);
                 if (cancellationToken.IsCancellationRequested || shuttingDown) return;
+                if (exitCode == ServiceExitCodes.CannotStart)
+                {
+                    // Restarting would fail the same way: stop the run now, with the service's own reason.
+                    Fail(resource, $"cannot start: {lastError ?? "no reason given"} (exit code {exitCode}; " +
+                                   $"see {Path.Combine(LogDirectory, resource.Name + ".log")})");
+                    return;
+                }
                 if (exitCode == 0)
                 {
                     Update(resource.Name, s => s with { State = ResourceState.Finished, ExitCode = 0 });
@@ -172,7 +180,7 @@ public sealed class DistributedApplication
         return true;
     }
 
-    private async Task<int> RunOnceAsync(ProcessResource resource, int attempt, CancellationToken cancellationToken)
+    private async Task<(int ExitCode, string? LastError)> RunOnceAsync(ProcessResource resource, int attempt, CancellationToken cancellationToken)
     {
         Update(resource.Name, s => s with { State = ResourceState.Starting });
         var (fileName, arguments) = resource.Command(dataDirectory);
@@ -190,7 +198,7 @@ public sealed class DistributedApplication
             healthy[resource.Name].TrySetResult(true);
         }
         using var registration = cancellationToken.Register(() => _ = process.StopAsync());
-        return await exited;
+        return (await exited, process.LastError);
     }
 
     private async Task<bool> PollHealthAsync(ProcessResource resource, Task exited, CancellationToken cancellationToken)

@@ -21,6 +21,9 @@ internal sealed class ResourceProcess : IDisposable
 
     public int Id => process.Id;
 
+    /// <summary>The last <c>error:</c> line the process wrote to standard error: why it could not start, when it says.</summary>
+    public string? LastError { get; private set; }
+
     public static ResourceProcess Start(string name, string fileName, IReadOnlyList<string> arguments,
         IReadOnlyDictionary<string, string> environment, string logPath, bool append)
     {
@@ -50,6 +53,7 @@ internal sealed class ResourceProcess : IDisposable
     private void Write(string? line, bool isError)
     {
         if (line is null) return;
+        if (isError && line.StartsWith("error:", StringComparison.Ordinal)) LastError = line["error:".Length..].Trim();
         lock (log) log.WriteLine(line);
         ConsoleOutput.Line(name, line, isError);
     }

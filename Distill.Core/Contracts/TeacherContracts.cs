@@ -19,7 +19,8 @@ public sealed record TokenCandidate(int TokenId, float LogProb);
 
 /// <summary>
 /// Answer of <c>GET /v1/teacher</c>: which teacher scores, so a client can check it tokenizes alike and that cached or
-/// stored scores came from the same model. <c>Fingerprint</c> covers all of backend, model, weights and tokenizer.
+/// stored scores came from the same model. <c>Fingerprint</c> covers all of backend, model, weights, tokenizer
+/// and how the backend computes (dtype, device class).
 /// </summary>
 public sealed record TeacherInfo(
     string Backend,

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Distill.Core.Safetensors;
 
 namespace Distill.Core.Runs;
 
@@ -60,6 +61,7 @@ public sealed record CheckpointAnnouncement(int Step, string Path, DateTimeOffse
 /// checkpoints.jsonl                CheckpointAnnouncement, one per line, appended after the checkpoint is renamed into place
 /// latest-checkpoint.json           the newest CheckpointAnnouncement
 /// completed.json                   written when the run has finished all its steps
+/// run.lock, run.lock.json          the trainer's exclusive lock on the directory and who holds it (RunLock)
 /// evaluations/step-000050/         evaluator output: evaluation.json, summary.md, *.png
 /// </code>
 /// </summary>
@@ -116,6 +118,102 @@ public sealed class RunDirectory(string path)
         stream.Flush(flushToDisk: true);
     }
 
+    /// <summary>
+    /// The directory a checkpoint pointer names, which must lie inside this run directory: a pointer is written by the
+    /// trainer as a relative path, and one that is absolute or climbs out with <c>..</c> would load another run's (or
+    /// another model's) weights as this run's student.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The pointer escapes the run directory; the message names <paramref name="pointerFile"/>.</exception>
+    public string ResolveCheckpointPointer(string pointerFile, CheckpointAnnouncement pointer)
+    {
+        if (string.IsNullOrWhiteSpace(pointer.Path) || System.IO.Path.IsPathRooted(pointer.Path))
+            throw new InvalidDataException($"{pointerFile}: checkpoint path '{pointer.Path}' must be relative to the run directory {Path}.");
+        var resolved = System.IO.Path.GetFullPath(System.IO.Path.Combine(Path, pointer.Path));
+        var inside = Path.EndsWith(System.IO.Path.DirectorySeparatorChar) ? Path : Path + System.IO.Path.DirectorySeparatorChar;
+        if (!resolved.StartsWith(inside, StringComparison.Ordinal))
+            throw new InvalidDataException($"{pointerFile}: checkpoint path '{pointer.Path}' leads out of the run directory {Path}.");
+        return resolved;
+    }
+
+    /// <summary>
+    /// Makes <c>metrics.jsonl</c> hold each step from 1 to <paramref name="lastKeptStep"/> at most once and nothing
+    /// after it, before a run continues from the checkpoint of that step: a torn last line (a writer killed mid-line),
+    /// the steps after the checkpoint (they are trained again and written again) and repeats of a step (two writers) go.
+    /// The file is rewritten atomically, and only when something changes.
+    /// </summary>
+    public MetricsRepair RepairMetrics(int lastKeptStep)
+    {
+        if (!File.Exists(MetricsPath)) return new MetricsRepair(false, [], [], Enumerable.Range(1, lastKeptStep).ToArray());
+        var lines = File.ReadAllLines(MetricsPath);
+        var kept = new SortedDictionary<int, string>();
+        var dropped = new List<int>();
+        var repeated = new List<int>();
+        bool tornTail = false;
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (string.IsNullOrWhiteSpace(lines[i])) continue;
+            TrainingStepMetrics? metrics;
+            try
+            {
+                metrics = JsonSerializer.Deserialize<TrainingStepMetrics>(lines[i], Json);
+            }
+            catch (JsonException) when (i == lines.Length - 1)
+            {
+                tornTail = true;
+                continue;
+            }
+            catch (JsonException error)
+            {
+                throw new InvalidDataException($"{MetricsPath}, line {i + 1}: malformed JSON ({error.Message}).", error);
+            }
+            if (metrics is null) continue;
+            if (metrics.Step > lastKeptStep) dropped.Add(metrics.Step);
+            else if (!kept.TryAdd(metrics.Step, lines[i])) repeated.Add(metrics.Step);
+        }
+        var missing = Enumerable.Range(1, lastKeptStep).Where(step => !kept.ContainsKey(step)).ToArray();
+        var repair = new MetricsRepair(tornTail, dropped, repeated, missing);
+        // A last line without its newline would have the next step's line glued to it.
+        if (repair.Changed || EndsMidLine(MetricsPath))
+            AtomicWrite.WriteFile(MetricsPath, System.Text.Encoding.UTF8.GetBytes(string.Concat(kept.Values.Select(line => line + "\n"))));
+        return repair;
+    }
+
+    /// <summary>Problems with a finished run's <c>metrics.jsonl</c>: each step 1..<paramref name="steps"/> must be there exactly once, in order.</summary>
+    public IReadOnlyList<string> VerifyMetrics(int steps)
+    {
+        var recorded = ReadMetrics().Select(m => m.Step).ToArray();
+        var problems = new List<string>();
+        var missing = Enumerable.Range(1, steps).Except(recorded).ToArray();
+        var repeated = recorded.GroupBy(step => step).Where(g => g.Count() > 1).Select(g => g.Key).ToArray();
+        var extra = recorded.Where(step => step < 1 || step > steps).Distinct().ToArray();
+        if (missing.Length > 0) problems.Add($"steps {MetricsRepair.Ranges(missing)} missing");
+        if (repeated.Length > 0) problems.Add($"steps {MetricsRepair.Ranges(repeated)} repeated");
+        if (extra.Length > 0) problems.Add($"steps {MetricsRepair.Ranges(extra)} outside 1..{steps}");
+        if (problems.Count == 0 && !recorded.SequenceEqual(Enumerable.Range(1, steps))) problems.Add("steps out of order");
+        return problems;
+    }
+
+    /// <summary>Drops announcements of steps after <paramref name="lastKeptStep"/> and repeats of a step, rewriting the file atomically when any.</summary>
+    public int RepairAnnouncements(int lastKeptStep)
+    {
+        var announcements = ReadAnnouncements();
+        var kept = announcements.Where(a => a.Step <= lastKeptStep).GroupBy(a => a.Step).Select(g => g.Last()).OrderBy(a => a.Step).ToArray();
+        int removed = announcements.Count - kept.Length;
+        if (removed > 0 || EndsMidLine(AnnouncementsPath))
+            AtomicWrite.WriteFile(AnnouncementsPath, System.Text.Encoding.UTF8.GetBytes(
+                string.Concat(kept.Select(a => JsonSerializer.Serialize(a, Json) + "\n"))));
+        return removed;
+    }
+
+    private static bool EndsMidLine(string path)
+    {
+        if (!File.Exists(path)) return false;
+        using var file = File.OpenRead(path);
+        if (file.Length == 0) return false;
+        file.Seek(-1, SeekOrigin.End);
+        return file.ReadByte() != '\n';
+    }
+
     private static T ReadJson<T>(string path)
     {
         try
@@ -155,4 +253,35 @@ public sealed class RunDirectory(string path)
     }
 
     private string Combine(string name) => System.IO.Path.Combine(Path, name);
+}
+
+/// <summary>What <see cref="RunDirectory.RepairMetrics"/> found: removed lines, and the steps still missing up to the kept step.</summary>
+public sealed record MetricsRepair(bool TornTail, IReadOnlyList<int> DroppedSteps, IReadOnlyList<int> RepeatedSteps, IReadOnlyList<int> MissingSteps)
+{
+    public bool Changed => TornTail || DroppedSteps.Count > 0 || RepeatedSteps.Count > 0;
+
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        if (TornTail) parts.Add("dropped a torn last line");
+        if (DroppedSteps.Count > 0) parts.Add($"dropped steps {Ranges(DroppedSteps)} (after the checkpoint; they are trained again)");
+        if (RepeatedSteps.Count > 0) parts.Add($"dropped repeats of steps {Ranges(RepeatedSteps)}");
+        if (MissingSteps.Count > 0) parts.Add($"steps {Ranges(MissingSteps)} are missing");
+        return parts.Count == 0 ? "intact" : string.Join("; ", parts);
+    }
+
+    /// <summary><c>1-3, 7, 9-10</c>.</summary>
+    public static string Ranges(IEnumerable<int> steps)
+    {
+        var sorted = steps.Distinct().Order().ToArray();
+        var ranges = new List<string>();
+        for (int i = 0; i < sorted.Length;)
+        {
+            int j = i;
+            while (j + 1 < sorted.Length && sorted[j + 1] == sorted[j] + 1) j++;
+            ranges.Add(i == j ? $"{sorted[i]}" : $"{sorted[i]}-{sorted[j]}");
+            i = j + 1;
+        }
+        return string.Join(", ", ranges);
+    }
 }

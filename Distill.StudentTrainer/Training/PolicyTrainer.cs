@@ -34,6 +34,8 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var run = new RunDirectory(options.RunDirectory);
+        // Held until the run ends (or this process dies): a second trainer in this directory is refused.
+        using var runLock = RunLock.Acquire(run);
         var checkpoints = new TrainingCheckpoints(run, logger);
         var device = TorchDevice.Resolve(options.Device);
         var tokenizer = TokenizerLoader.Load(options.Student!);
@@ -62,10 +64,7 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
                   "candidates per token (a vLLM teacher returns more when started with a larger --max-logprobs).");
 
         var prompts = await PromptSource.LoadAsync(options.Dataset, options.Seed, cancellationToken);
-        var latest = options.Resume ? checkpoints.Latest() : null;
-        if (latest is null && File.Exists(run.ManifestPath) && run.ReadAnnouncements().Count > 0)
-            throw new TrainingStartupException($"--run-dir {run.Path} already holds a run with checkpoints; resume it with " +
-                "--resume, or choose another --run-dir (nothing is overwritten).");
+        var latest = new RunResumption(run, options, checkpoints, logger).Prepare(options.Objective.Trim().ToLowerInvariant());
 
         var modelPath = latest is null ? options.Student! : checkpoints.PathOf(latest);
         var (_, model) = ModelCheckpoint.Load(modelPath, device);
@@ -78,7 +77,6 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
             TrainingCheckpoints.RestoreOptimizer(modelPath, optimizer);
             objective?.Restore(state.Objective);
             firstStep = state.Step + 1;
-            TruncateMetrics(run, state.Step);
             logger.LogInformation("Resuming {Run} from the checkpoint of step {Step}.", run.Path, state.Step);
         }
         else
@@ -90,8 +88,11 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
                 options.Temperature));
         }
 
-        logger.LogInformation("Training {Objective} for steps {First}..{Last} on {Device}; d = {Threshold}; {Problems} problems.",
-            options.Objective, firstStep, options.Steps, device.type, options.Threshold, prompts.Count);
+        if (firstStep > options.Steps)
+            logger.LogInformation("Run {Run} has already trained all {Steps} steps; nothing to train.", run.Path, options.Steps);
+        else
+            logger.LogInformation("Training {Objective} for steps {First}..{Last} on {Device}; d = {Threshold}; {Problems} problems.",
+                options.Objective, firstStep, options.Steps, device.type, options.Threshold, prompts.Count);
         for (int step = firstStep; step <= options.Steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -105,8 +106,11 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
 
             if (step % options.CheckpointEvery == 0 || step == options.Steps)
                 checkpoints.Save(step, model, tokenizer, optimizer,
-                    new TrainerState(step, objective?.State ?? ObjectiveState.Stateless, (long)step * options.BatchSize, options.Seed));
+                    new TrainerState(step, objective?.State ?? ObjectiveState.Stateless, options.Seed));
         }
+        if (run.VerifyMetrics(options.Steps) is { Count: > 0 } metricsProblems)
+            throw new InvalidDataException($"{run.MetricsPath} does not hold every step 1..{options.Steps} exactly once " +
+                $"({string.Join("; ", metricsProblems)}); the run is not marked completed.");
         RunDirectory.WriteJsonAtomically(run.CompletedPath, new { steps = options.Steps, completedAt = DateTimeOffset.UtcNow });
         logger.LogInformation("Run {Run} completed after {Steps} steps.", run.Path, options.Steps);
     }
@@ -287,14 +291,5 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
             for (int t = 0; t < tokenAdvantages[row].Length; t++)
                 values[row * width + t] = (float)tokenAdvantages[row][t];
         return tensor(values, device: mask.device).reshape(rows, width);
-    }
-
-    // A run killed after its last checkpoint has metrics for steps it will now redo: keep only those up to the checkpoint.
-    private static void TruncateMetrics(RunDirectory run, int lastCheckpointStep)
-    {
-        var kept = run.ReadMetrics().Where(m => m.Step <= lastCheckpointStep).ToArray();
-        var temporary = run.MetricsPath + ".tmp";
-        File.WriteAllLines(temporary, kept.Select(m => System.Text.Json.JsonSerializer.Serialize(m, RunDirectory.Json)));
-        File.Move(temporary, run.MetricsPath, overwrite: true);
     }
 }

@@ -5,7 +5,8 @@ namespace Distill.StudentTrainer.Training;
 
 /// <summary>
 /// Runs the training loop inside the worker host and stops the host when the run is done: exit code 0 when it
-/// completed, 1 when it failed, so an orchestrator can wait for its completion.
+/// completed, 1 when it failed, <see cref="Distill.ServiceDefaults.ServiceExitCodes.CannotStart"/> when it cannot start as
+/// configured, so an orchestrator can wait for its completion and knows when a restart cannot help.
 /// </summary>
 public sealed class TrainingWorker(PolicyTrainer trainer, IHostApplicationLifetime lifetime, IOptions<TrainerOptions> options,
     ILogger<TrainingWorker> logger) : BackgroundService
@@ -44,10 +45,13 @@ public sealed class TrainingWorker(PolicyTrainer trainer, IHostApplicationLifeti
             logger.LogInformation("Training stopped; it resumes from its last checkpoint with --resume.");
             Environment.ExitCode = 1;
         }
-        catch (Exception error) when (error is TrainingStartupException or InvalidDataException or ArgumentException or FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception error) when (error is TrainingStartupException or Distill.Core.Runs.RunDirectoryInUseException or InvalidDataException or ArgumentException or FileNotFoundException or DirectoryNotFoundException)
         {
             logger.LogError("Training cannot go on: {Reason}", error.Message);
-            Environment.ExitCode = 1;
+            // Starting again would meet the same settings, files or holder of the run directory: an orchestrator stops
+            // the run with this line as the reason instead of restarting the trainer.
+            await Console.Error.WriteLineAsync($"error: {error.Message}");
+            Environment.ExitCode = Distill.ServiceDefaults.ServiceExitCodes.CannotStart;
         }
         catch (Exception error)
         {

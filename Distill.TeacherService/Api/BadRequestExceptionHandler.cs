@@ -14,9 +14,12 @@ public sealed class BadRequestExceptionHandler(IProblemDetailsService problemDet
     {
         if (exception is not BadHttpRequestException badRequest) return false;
 
-        var (field, message) = badRequest.InnerException is JsonException json
-            ? (FieldOf(json.Path), json.Message)
-            : ("body", badRequest.Message);
+        var (field, message) = badRequest.InnerException switch
+        {
+            RequestLimitExceededException limit => (limit.Field, limit.Message),
+            JsonException json => (FieldOf(json.Path), json.Message),
+            _ => ("body", badRequest.Message),
+        };
         var status = badRequest.StatusCode;
         context.Response.StatusCode = status;
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext

@@ -16,12 +16,17 @@ public sealed class LoadedTeacher(ISequenceScorer scorer, TeacherInfo info, IDis
 
     /// <summary>
     /// Builds the identity a backend reports. The fingerprint hashes every field that could change a score, so cached
-    /// scores of one teacher, tokenizer or backend can never be served for another.
+    /// scores of one teacher, tokenizer or backend can never be served for another. <paramref name="numerics"/> is how
+    /// the backend computes (e.g. <c>dtype=bfloat16;device=cuda</c>): the same weights in bfloat16 give log-probs up to
+    /// 0.05 nats per token away from float32's, so each precision and device class has scores, and cache entries, of
+    /// its own. Never a secret: the fingerprint is returned with every score and is part of every cache key.
     /// </summary>
     public static TeacherInfo Describe(string backend, string modelId, string weightsFingerprint, string tokenizerFingerprint,
-        int vocabularySize, int maxContext, int maxTopK)
+        int vocabularySize, int maxContext, int maxTopK, string numerics = "")
     {
-        var identity = string.Join('\n', backend, modelId, weightsFingerprint, tokenizerFingerprint, vocabularySize, maxContext);
+        // Without numerics the identity is what it always was, so a backend that states none keeps its cache entries.
+        string[] fields = [backend, modelId, weightsFingerprint, tokenizerFingerprint, $"{vocabularySize}", $"{maxContext}"];
+        var identity = string.Join('\n', numerics.Length == 0 ? fields : [.. fields, numerics]);
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..32];
         return new TeacherInfo(backend, modelId, weightsFingerprint, tokenizerFingerprint, vocabularySize, maxContext, maxTopK, fingerprint);
     }

@@ -30,7 +30,9 @@ public sealed class OnnxTeacherBackend(IOptions<TeacherOptions> options, ILogger
         var scorer = await Task.Run(() => OnnxScorer.FromCheckpoint(directory, new OnnxScorerOptions { UseCuda = useCuda }), cancellationToken);
         logger.LogInformation("Opened {Directory}/{OnnxFile} on {ExecutionProvider}", directory, OptimumCausalLm.ModelFileName, useCuda ? "CUDA" : "CPU");
         var info = LoadedTeacher.Describe(TeacherBackends.Onnx, CheckpointFiles.ModelId(teacher), fingerprint, tokenizer.Fingerprint,
-            scorer.VocabularySize, scorer.MaxContext, teacher.Limits.MaxTopKFor(scorer.VocabularySize));
+            scorer.VocabularySize, scorer.MaxContext, teacher.Limits.MaxTopKFor(scorer.VocabularySize),
+            // The exported graph computes in float32; the execution provider decides the kernels.
+            numerics: $"dtype=float32;device={(useCuda ? "cuda" : "cpu")}");
         return new LoadedTeacher(scorer, info, scorer);
     }
 }

@@ -37,7 +37,14 @@ public sealed class TorchTeacherBackend(IOptions<TeacherOptions> options, ILogge
         logger.LogInformation("Loaded {Directory} ({Layers} layers, hidden {Hidden}) on {Device} as {DType}",
             directory, config.NumHiddenLayers, config.HiddenSize, device.type, dtype);
         var info = LoadedTeacher.Describe(TeacherBackends.Torch, CheckpointFiles.ModelId(teacher), fingerprinting.Result,
-            tokenizer.Fingerprint, config.VocabSize, config.MaxPositionEmbeddings, teacher.Limits.MaxTopKFor(config.VocabSize));
+            tokenizer.Fingerprint, config.VocabSize, config.MaxPositionEmbeddings, teacher.Limits.MaxTopKFor(config.VocabSize),
+            Numerics(teacher.Torch.DType, device));
         return new LoadedTeacher(new ModelScorer(model), info, model);
     }
+
+    /// <summary>
+    /// What besides the weights decides the numbers: the dtype the forward pass runs in, and the device class (CPU and
+    /// CUDA kernels reduce in different orders). The device's index is left out: two GPUs of one kind agree.
+    /// </summary>
+    internal static string Numerics(string dtype, torch.Device device) => $"dtype={dtype};device={device.type.ToString().ToLowerInvariant()}";
 }

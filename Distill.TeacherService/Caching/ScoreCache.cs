@@ -134,7 +134,8 @@ public sealed class ScoreCache : IAsyncDisposable
     }
 
     /// <summary>
-    /// <c>distill:teacher:{fingerprint}:k{k}:{sha256}</c>. The fingerprint covers backend, weights and tokenizer; the
+    /// <c>distill:teacher:{fingerprint}:k{k}:{sha256}</c>. The fingerprint covers everything that changes the numbers:
+    /// backend, weights, tokenizer, and the backend's numerics (dtype, device class); it never holds a secret. The
     /// hash covers both lengths and every id, so the same ids split differently into prompt and completion differ.
     /// </summary>
     internal static RedisKey Key(TeacherInfo teacher, ScoringItem item, int topK)

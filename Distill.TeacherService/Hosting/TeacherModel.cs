@@ -22,8 +22,13 @@ public sealed class TeacherModel : IDisposable
     public void Dispose() => Current?.Dispose();
 }
 
-/// <summary>Loads the model in the background so the process answers <c>/alive</c> while weights are read.</summary>
-public sealed class TeacherLoadingService(ITeacherBackend backend, TeacherModel model, ILogger<TeacherLoadingService> logger) : BackgroundService
+/// <summary>
+/// Loads the model in the background so the process answers <c>/alive</c> while weights are read (readiness stays
+/// Unhealthy meanwhile). A model that cannot load stops the service: waiting would not make a truncated file whole,
+/// and an orchestrator that polls readiness would otherwise wait for its whole health timeout.
+/// </summary>
+public sealed class TeacherLoadingService(ITeacherBackend backend, TeacherModel model, IHostApplicationLifetime lifetime,
+    ILogger<TeacherLoadingService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -38,9 +43,11 @@ public sealed class TeacherLoadingService(ITeacherBackend backend, TeacherModel 
         }
         catch (Exception error) when (!stoppingToken.IsCancellationRequested)
         {
-            // Stay up and report Unhealthy with the reason, rather than crash-looping on a bad checkpoint path.
             logger.LogError(error, "Loading the teacher failed");
             model.SetFailed(error);
+            // The one line an orchestrator shows as the reason; Program exits with ServiceExitCodes.CannotStart.
+            await Console.Error.WriteLineAsync($"error: the teacher cannot load: {error.Message}");
+            lifetime.StopApplication();
         }
     }
 }

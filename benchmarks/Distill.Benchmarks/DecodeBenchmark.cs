@@ -73,6 +73,9 @@ public static class DecodeBenchmark
     {
         var scorer = new ModelScorer(model);
         var result = await scorer.ScoreAsync(items, topK: 0);
+        var warmUp = Stopwatch.StartNew();
+        while (warmUp.Elapsed < TimeSpan.FromSeconds(2))
+            await scorer.ScoreAsync(items, topK: 0);
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < iterations; i++)
             await scorer.ScoreAsync(items, topK: 0);
@@ -80,9 +83,11 @@ public static class DecodeBenchmark
         return (result.Select(r => r.LogProbs).ToArray(), items.Sum(item => item.CompletionTokenIds.Length) / seconds);
     }
 
+    /// <summary>Runs for at least two seconds untimed first (allocator, JIT, libtorch's first-use costs), then times <paramref name="iterations"/> runs.</summary>
     private static double Time(int iterations, Action run)
     {
-        run();
+        var warmUp = Stopwatch.StartNew();
+        do run(); while (warmUp.Elapsed < TimeSpan.FromSeconds(2));
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < iterations; i++)
             run();

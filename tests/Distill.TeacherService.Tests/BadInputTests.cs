@@ -44,8 +44,13 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2.5]}]}""", "sequences[0].completionTokenIds[0]")]
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[99999999999]}]}""", "sequences[0].completionTokenIds[0]")]
     [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],""", "sequences[0]")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2]}],"topK":"5"}""", "topK")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":["7"],"completionTokenIds":[2]}]}""", "sequences[0].promptTokenIds[0]")]
+    [InlineData("/v1/score", """{"sequences":[{"promptTokenIds":[1],"completionTokenIds":[2,"3"]}]}""", "sequences[0].completionTokenIds[1]")]
     [InlineData("/v1/score", "not json", "body")]
     [InlineData("/v1/score", "", "body")]
+    [InlineData("/v1/completions", """{"prompt":[1,2,3],"max_tokens":"0","echo":true}""", "max_tokens")]
+    [InlineData("/v1/completions", """{"prompt":[1,2,3],"max_tokens":0,"echo":true,"logprobs":"1"}""", "logprobs")]
     public async Task BadInputIsA400NamingTheField(string path, string body, string field)
     {
         using var http = _host.CreateHttpClient();
@@ -63,7 +68,7 @@ public sealed class BadInputTests : IAsyncLifetime
         await AssertBadRequestNamingAsync(response, "body");
     }
 
-    private static async Task AssertBadRequestNamingAsync(HttpResponseMessage response, string field)
+    internal static async Task AssertBadRequestNamingAsync(HttpResponseMessage response, string field)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {body}");
