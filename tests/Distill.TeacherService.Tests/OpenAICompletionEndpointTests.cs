@@ -18,6 +18,9 @@ public sealed class OpenAICompletionEndpointTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var settings = TeacherHost.Settings(_checkpoint.Directory);
+        // As a vLLM server started with the default --max-logprobs 20: the 64-symbol teacher would otherwise return
+        // its whole distribution (Teacher:Limits:FullDistributionMaxVocabulary), and these cases test the limit of 20.
+        settings["Teacher:Limits:FullDistributionMaxVocabulary"] = "0";
         settings["Teacher:Limits:MaxSequencesPerRequest"] = "4";
         _host = TeacherHost.Start(settings);
         await _host.WaitUntilReadyAsync();
