@@ -34,8 +34,6 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var run = new RunDirectory(options.RunDirectory);
-        // Held until the run ends (or this process dies): a second trainer in this directory is refused.
-        using var runLock = RunLock.Acquire(run);
         var checkpoints = new TrainingCheckpoints(run, logger);
         var device = TorchDevice.Resolve(options.Device);
         var tokenizer = TokenizerLoader.Load(options.Student!);
@@ -64,6 +62,9 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
                   "candidates per token (a vLLM teacher returns more when started with a larger --max-logprobs).");
 
         var prompts = await PromptSource.LoadAsync(options.Dataset, options.Seed, cancellationToken);
+        // Held until the run ends (or this process dies): a second trainer in this directory is refused. Taken after the
+        // checks above, which write nothing, so a run refused at start leaves no directory behind.
+        using var runLock = RunLock.Acquire(run);
         var latest = new RunResumption(run, options, checkpoints, logger).Prepare(options.Objective.Trim().ToLowerInvariant());
 
         var modelPath = latest is null ? options.Student! : checkpoints.PathOf(latest);
