@@ -27,7 +27,7 @@ public sealed class PaddedVocabularyTests : IDisposable
         await host.WaitUntilReadyAsync();
 
         var runDirectory = Path.Combine(runs, estimator);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var metrics = await InProcessTrainer.TrainAsync(new Dictionary<string, string?>
         {
             ["Trainer:Objective"] = "cmdp",
             ["Trainer:Student"] = student.Directory,
@@ -43,14 +43,8 @@ public sealed class PaddedVocabularyTests : IDisposable
             ["Trainer:CostEstimator"] = estimator,
             ["Trainer:TopK"] = topK == 0 ? "20" : topK.ToString(),
             ["TeacherClient:BaseAddress"] = host.Address.ToString(),
-        }).Build();
-        var services = new ServiceCollection().AddLogging().AddMetrics();
-        services.AddStudentTrainer(configuration);
-        await using var provider = services.BuildServiceProvider();
+        });
 
-        await provider.GetRequiredService<PolicyTrainer>().RunAsync(CancellationToken.None);
-
-        var metrics = new RunDirectory(runDirectory).ReadMetrics();
         Assert.Equal([1, 2], metrics.Select(m => m.Step));
         Assert.All(metrics, m => Assert.True(double.IsFinite(m.CostMean) && double.IsFinite(m.Loss), $"step {m.Step}: C {m.CostMean}, loss {m.Loss}"));
         // The exact estimators are KLs (of coarsened distributions): never negative.

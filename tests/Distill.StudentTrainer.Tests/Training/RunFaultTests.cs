@@ -239,19 +239,9 @@ public sealed class RunFaultTests(TinyPlatformFixture platform) : IDisposable
         ["TeacherClient:BaseAddress"] = platform.Host.Address.ToString(),
     };
 
-    private async Task<IReadOnlyList<TrainingStepMetrics>> TrainAsync(string runDirectory, int steps, string objective = "lagrangian",
-        double threshold = 3, int seed = 5, Action<TrainingStepMetrics>? onStep = null, CancellationToken cancellation = default)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(Settings(runDirectory, steps, objective, threshold, seed)).Build();
-        var services = new ServiceCollection().AddLogging().AddMetrics();
-        services.AddStudentTrainer(configuration);
-        await using var provider = services.BuildServiceProvider();
-        var trainer = provider.GetRequiredService<PolicyTrainer>();
-        if (onStep is not null) trainer.StepCompleted += (m, _) => onStep(m);
-        // Off the test's thread: a step callback that blocks must not block the test.
-        await Task.Run(() => trainer.RunAsync(cancellation), CancellationToken.None);
-        return new RunDirectory(runDirectory).ReadMetrics();
-    }
+    private Task<IReadOnlyList<TrainingStepMetrics>> TrainAsync(string runDirectory, int steps, string objective = "lagrangian",
+        double threshold = 3, int seed = 5, Action<TrainingStepMetrics>? onStep = null, CancellationToken cancellation = default) =>
+        InProcessTrainer.TrainAsync(Settings(runDirectory, steps, objective, threshold, seed), onStep, cancellation);
 
     /// <summary>The trainer's own executable with the same settings as flags, as the AppHost starts it.</summary>
     private Process StartTrainerProcess(string runDirectory, int steps)

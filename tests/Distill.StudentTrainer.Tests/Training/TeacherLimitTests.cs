@@ -25,7 +25,7 @@ public sealed class TeacherLimitTests : IDisposable
         await using var teacher = TeacherHost.Start(teacherSettings);
         await teacher.WaitUntilReadyAsync();
         var runDirectory = Path.Combine(runs, "top-k");
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Trainer:Objective"] = "cmdp",
             ["Trainer:Dataset"] = "generated",
@@ -37,12 +37,9 @@ public sealed class TeacherLimitTests : IDisposable
             ["Trainer:CostEstimator"] = "top-k-exact",
             ["Trainer:TopK"] = "5",
             ["TeacherClient:BaseAddress"] = teacher.Address.ToString(),
-        }).Build();
-        var services = new ServiceCollection().AddLogging().AddMetrics();
-        services.AddStudentTrainer(configuration);
-        await using var provider = services.BuildServiceProvider();
+        };
 
-        var refusal = await Assert.ThrowsAsync<TrainingStartupException>(() => provider.GetRequiredService<PolicyTrainer>().RunAsync(CancellationToken.None));
+        var refusal = await Assert.ThrowsAsync<TrainingStartupException>(() => InProcessTrainer.TrainAsync(settings));
 
         Assert.Contains("--top-k 5", refusal.Message);
         Assert.Contains("at most 4", refusal.Message);

@@ -99,7 +99,7 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
         Action<TrainingStepMetrics>? onStep = null, CancellationToken cancellation = default, string dataset = "generated")
     {
         var runDirectory = Path.Combine(runs, name ?? objective);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        return await InProcessTrainer.TrainAsync(new Dictionary<string, string?>
         {
             ["Trainer:Objective"] = objective,
             ["Trainer:Dataset"] = dataset,
@@ -115,15 +115,7 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
             ["Trainer:Seed"] = "5",
             ["Trainer:Temperature"] = "0.7",
             ["TeacherClient:BaseAddress"] = platform.TeacherUrl.ToString(),
-        }).Build();
-        var services = new ServiceCollection().AddLogging().AddMetrics();
-        services.AddStudentTrainer(configuration);
-        await using var provider = services.BuildServiceProvider();
-
-        var trainer = provider.GetRequiredService<PolicyTrainer>();
-        if (onStep is not null) trainer.StepCompleted += (m, _) => onStep(m);
-        await trainer.RunAsync(cancellation);
-        return new RunDirectory(runDirectory).ReadMetrics();
+        }, onStep, cancellation);
     }
 
     public void Dispose() => Directory.Delete(runs, recursive: true);
