@@ -108,8 +108,6 @@ public static class ExperimentPlots
 
     private static void Save(Multiplot multiplot, string path, int columns, int rows)
     {
-        var temporary = path + ".tmp.png";
-        multiplot.SavePng(temporary, PanelWidth * columns, PanelHeight * rows);
-        File.Move(temporary, path, overwrite: true);
+        Core.Safetensors.AtomicWrite.WriteThrough(path, temporary => multiplot.SavePng(temporary, PanelWidth * columns, PanelHeight * rows));
     }
 }

@@ -97,8 +97,7 @@ public sealed class ExperimentReport
         ExperimentPlots.SavePareto(Path.Combine(directory, ParetoFileName), this);
         ExperimentPlots.SaveTrainingCurves(Path.Combine(directory, CurvesFileName), Options, results);
         var markdown = Path.Combine(directory, MarkdownFileName);
-        File.WriteAllText(markdown + ".tmp", ToMarkdown());
-        File.Move(markdown + ".tmp", markdown, overwrite: true);
+        Core.Safetensors.AtomicWrite.WriteText(markdown, ToMarkdown());
     }
 
     public string ToMarkdown()

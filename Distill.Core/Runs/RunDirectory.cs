@@ -100,13 +100,8 @@ public sealed class RunDirectory(string path)
     public IReadOnlyList<CheckpointAnnouncement> ReadAnnouncements() => ReadJsonLines<CheckpointAnnouncement>(AnnouncementsPath);
 
     /// <summary>Writes a JSON file atomically: a reader sees the old file or the new one, never half of one.</summary>
-    public static void WriteJsonAtomically<T>(string path, T value)
-    {
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(value, Json));
-        File.Move(temporary, path, overwrite: true);
-    }
+    public static void WriteJsonAtomically<T>(string path, T value, JsonSerializerOptions? options = null) =>
+        Safetensors.AtomicWrite.WriteFile(path, JsonSerializer.SerializeToUtf8Bytes(value, options ?? Json));
 
     /// <summary>Appends one JSON line and flushes it to disk, so a crash loses at most the line being written.</summary>
     public static void AppendJsonLine<T>(string path, T value)
@@ -214,11 +209,12 @@ public sealed class RunDirectory(string path)
         return file.ReadByte() != '\n';
     }
 
-    private static T ReadJson<T>(string path)
+    /// <summary>Reads a JSON file; a malformed or empty one is an <see cref="InvalidDataException"/> naming the file.</summary>
+    public static T ReadJson<T>(string path, JsonSerializerOptions? options = null)
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Json)
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), options ?? Json)
                    ?? throw new InvalidDataException($"{path}: empty JSON document.");
         }
         catch (JsonException error)

@@ -1,9 +1,9 @@
 namespace Distill.Core.Safetensors;
 
 /// <summary>
-/// Writes files and directories so that readers see either the old or the new content, never a half-written one:
-/// everything goes to a temporary sibling first, then a rename puts it in place. Public so that every writer of
-/// checkpoint files (safetensors, config, an exported <c>model.onnx</c>) shares one implementation.
+/// The project's one way to write files and directories so that readers see either the old or the new content, never
+/// a half-written one: everything goes to a temporary sibling first, then a rename puts it in place. Checkpoints,
+/// run files (run.json, pointers), evaluations, reports and plots all use it.
 /// </summary>
 public static class AtomicWrite
 {
@@ -30,6 +30,30 @@ public static class AtomicWrite
     }
 
     public static void WriteFile(string path, byte[] content) => WriteFile(path, stream => stream.Write(content));
+
+    public static void WriteText(string path, string content) => WriteFile(path, System.Text.Encoding.UTF8.GetBytes(content));
+
+    /// <summary>
+    /// For writers that only take a path (a plot library's <c>SavePng</c>): <paramref name="write"/> writes a temporary
+    /// sibling with the same extension, which is then renamed into place.
+    /// </summary>
+    public static void WriteThrough(string path, Action<string> write)
+    {
+        var fullPath = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(fullPath)!;
+        Directory.CreateDirectory(directory);
+        var temporary = Path.Combine(directory, $".{Path.GetFileNameWithoutExtension(fullPath)}.tmp-{Guid.NewGuid():N}{Path.GetExtension(fullPath)}");
+        try
+        {
+            write(temporary);
+            File.Move(temporary, fullPath, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
 
     /// <summary>
     /// Fills a fresh temporary directory next to <paramref name="path"/>, then swaps it in. POSIX has no atomic

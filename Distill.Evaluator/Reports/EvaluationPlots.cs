@@ -110,15 +110,9 @@ public static class EvaluationPlots
     /// <summary>Square-root rule, within bounds that keep a handful of samples readable and thousands from looking like noise.</summary>
     private static int BinCount(int samples) => Math.Clamp((int)Math.Ceiling(Math.Sqrt(samples)), 5, 50);
 
-    private static void Save(Plot plot, string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        plot.SavePng(path, Width, Height);
-    }
+    private static void Save(Plot plot, string path) =>
+        Core.Safetensors.AtomicWrite.WriteThrough(path, temporary => plot.SavePng(temporary, Width, Height));
 
-    private static void Save(Multiplot multiplot, string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        multiplot.SavePng(path, Width, Height);
-    }
+    private static void Save(Multiplot multiplot, string path) =>
+        Core.Safetensors.AtomicWrite.WriteThrough(path, temporary => multiplot.SavePng(temporary, Width, Height));
 }

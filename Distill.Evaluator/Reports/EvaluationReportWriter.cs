@@ -18,7 +18,7 @@ public static class EvaluationReportWriter
     public static void Write(string directory, CheckpointEvaluation evaluation, IReadOnlyList<TrainingStepMetrics> trainingMetrics)
     {
         Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, SummaryFileName), MarkdownSummary.Render(evaluation));
+        Core.Safetensors.AtomicWrite.WriteText(Path.Combine(directory, SummaryFileName), MarkdownSummary.Render(evaluation));
         EvaluationPlots.SaveCostDistribution(Path.Combine(directory, CostDistributionFileName), evaluation.SequenceCosts,
             evaluation.Constraint.Threshold, Format.Invariant($"{evaluation.RunId}, step {evaluation.Step}: sequence KL of {evaluation.SequenceCosts.Count} samples"));
         var curves = trainingMetrics.Where(m => m.Step <= evaluation.Step).ToArray();

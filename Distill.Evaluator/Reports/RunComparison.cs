@@ -83,8 +83,8 @@ public sealed record RunComparison(IReadOnlyList<ComparisonRow> Rows, IReadOnlyL
     public void Write(string directory)
     {
         Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, MarkdownFileName), ToMarkdown());
-        File.WriteAllText(Path.Combine(directory, JsonFileName), System.Text.Json.JsonSerializer.Serialize(this, EvaluationStore.Json));
+        Core.Safetensors.AtomicWrite.WriteText(Path.Combine(directory, MarkdownFileName), ToMarkdown());
+        RunDirectory.WriteJsonAtomically(Path.Combine(directory, JsonFileName), this, EvaluationStore.Json);
         if (Rows.Count > 0)
             EvaluationPlots.SavePareto(Path.Combine(directory, ParetoFileName),
                 Rows.Select(row => new ParetoPoint(row.RunId, row.Objective, row.GreedyAccuracy, row.SatisfactionRate, row.CostMean)).ToArray());

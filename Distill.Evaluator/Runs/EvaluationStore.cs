@@ -88,26 +88,9 @@ public static class EvaluationStore
         }
     }
 
-    private static T ReadJson<T>(string path)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Json)
-                   ?? throw new InvalidDataException($"{path}: empty JSON document.");
-        }
-        catch (JsonException error)
-        {
-            throw new InvalidDataException($"{path}: malformed JSON ({error.Message}).", error);
-        }
-    }
+    private static T ReadJson<T>(string path) => RunDirectory.ReadJson<T>(path, Json);
 
-    private static void WriteAtomically<T>(string path, T value)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(value, Json));
-        File.Move(temporary, path, overwrite: true);
-    }
+    private static void WriteAtomically<T>(string path, T value) => RunDirectory.WriteJsonAtomically(path, value, Json);
 
     private static int? ParseStep(string directoryName) =>
         directoryName.StartsWith("step-", StringComparison.Ordinal) && int.TryParse(directoryName.AsSpan(5), out var step) ? step : null;
