@@ -9,24 +9,12 @@ namespace Distill.TeacherService.Tests;
 /// answers in vLLM's error shape instead: <see cref="OpenAICompletionEndpointTests"/>.) The teacher is a real checkpoint of
 /// vocabulary 64 (the char tokenizer's) and context 16, so ids from 64 on and sequences over 16 tokens are out of range.
 /// </summary>
-public sealed class BadInputTests : IAsyncLifetime
+public sealed class BadInputTests : TinyTeacherHostTest
 {
-    private readonly TeacherCheckpoint _checkpoint = new(maxContext: 16);
-    private TeacherHost _host = null!;
-
-    public async Task InitializeAsync()
+    protected override void Configure(Dictionary<string, string?> settings)
     {
-        var settings = TeacherHost.Settings(_checkpoint.Directory);
         settings["Teacher:Limits:MaxRequestBodyBytes"] = "4096";
         settings["Teacher:Limits:MaxSequencesPerRequest"] = "4";
-        _host = TeacherHost.Start(settings);
-        await _host.WaitUntilReadyAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _checkpoint.Dispose();
     }
 
     [Theory]
@@ -53,7 +41,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("/v1/completions", """{"prompt":[1,2,3],"max_tokens":0,"echo":true,"logprobs":"1"}""", "logprobs")]
     public async Task BadInputIsA400NamingTheField(string path, string body, string field)
     {
-        using var http = _host.CreateHttpClient();
+        using var http = Host.CreateHttpClient();
         using var response = await http.PostAsync(path, HealthTests.JsonContent(body));
         await AssertBadRequestNamingAsync(response, field);
     }
@@ -61,7 +49,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task OversizeBodyIsA400NamingTheBody()
     {
-        using var http = _host.CreateHttpClient();
+        using var http = Host.CreateHttpClient();
         var ids = string.Join(',', Enumerable.Repeat(1, 3000));
         using var response = await http.PostAsync("/v1/score",
             HealthTests.JsonContent($$"""{"sequences":[{"promptTokenIds":[{{ids}}],"completionTokenIds":[2]}]}"""));

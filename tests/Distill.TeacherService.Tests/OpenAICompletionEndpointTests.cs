@@ -10,26 +10,14 @@ namespace Distill.TeacherService.Tests;
 /// included where vLLM's are known. The teacher has vocabulary 64 and context 16; its top-k limit is 20, vLLM's default
 /// <c>--max-logprobs</c>.
 /// </summary>
-public sealed class OpenAICompletionEndpointTests : IAsyncLifetime
+public sealed class OpenAICompletionEndpointTests : TinyTeacherHostTest
 {
-    private readonly TeacherCheckpoint _checkpoint = new(maxContext: 16);
-    private TeacherHost _host = null!;
-
-    public async Task InitializeAsync()
+    protected override void Configure(Dictionary<string, string?> settings)
     {
-        var settings = TeacherHost.Settings(_checkpoint.Directory);
         // As a vLLM server started with the default --max-logprobs 20: the 64-symbol teacher would otherwise return
         // its whole distribution (Teacher:Limits:FullDistributionMaxVocabulary), and these cases test the limit of 20.
         settings["Teacher:Limits:FullDistributionMaxVocabulary"] = "0";
         settings["Teacher:Limits:MaxSequencesPerRequest"] = "4";
-        _host = TeacherHost.Start(settings);
-        await _host.WaitUntilReadyAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _checkpoint.Dispose();
     }
 
     [Theory]
@@ -61,7 +49,7 @@ public sealed class OpenAICompletionEndpointTests : IAsyncLifetime
     [InlineData("""{"prompt":[[1],[2],[3],[4],[5]],"max_tokens":0,"echo":true,"logprobs":1}""", 400, "BadRequestError", "prompt", null)]
     public async Task RefusesWhatVllmRefusesInVllmsErrorShape(string body, int status, string type, string param, string? message)
     {
-        using var http = _host.CreateHttpClient();
+        using var http = Host.CreateHttpClient();
         using var response = await http.PostAsync("/v1/completions", HealthTests.JsonContent(body));
 
         var text = await response.Content.ReadAsStringAsync();
@@ -75,7 +63,7 @@ public sealed class OpenAICompletionEndpointTests : IAsyncLifetime
     [Fact]
     public async Task PromptLogProbsWithEchoAndNoLogProbsAnswerPromptLogProbsOnlyAsVllmDoes()
     {
-        using var http = _host.CreateHttpClient();
+        using var http = Host.CreateHttpClient();
         using var response = await http.PostAsync("/v1/completions", HealthTests.JsonContent(
             """{"model":"tiny-teacher","prompt":[[3,1,4],[1,5]],"max_tokens":0,"echo":true,"logprobs":null,"prompt_logprobs":2}"""));
 
