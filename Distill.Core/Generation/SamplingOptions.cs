@@ -23,9 +23,6 @@ public sealed record SamplingOptions
     /// </summary>
     public int? VocabularyLimit { get; init; }
 
-    /// <summary>The policy these options sample from; the log-probs of <see cref="GeneratedCompletion"/> are under it.</summary>
-    public Scoring.SamplerPolicy Policy => Scoring.SamplerPolicy.Of(Temperature, VocabularyLimit);
-
     /// <summary>False recomputes the whole prefix every step: slower, kept for benchmarks and as a test oracle.</summary>
     public bool UseKvCache { get; init; } = true;
 
@@ -43,7 +40,7 @@ public sealed record SamplingOptions
 
 /// <summary>
 /// One prompt's new tokens, and the log-probability of each under the sampler's policy
-/// (<see cref="SamplingOptions.Policy"/>: logits/τ over the allowed ids; τ = 1 for greedy; top-p not applied).
+/// (<c>SamplerPolicy.Of(Temperature, VocabularyLimit)</c>: logits/τ over the allowed ids; τ = 1 for greedy; top-p not applied).
 /// <see cref="Stopped"/>: it ended on a stop token rather than at the token limit.
 /// </summary>
 public sealed record GeneratedCompletion(int[] TokenIds, float[] LogProbs, bool Stopped);

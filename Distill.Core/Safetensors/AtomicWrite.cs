@@ -7,27 +7,13 @@ namespace Distill.Core.Safetensors;
 /// </summary>
 public static class AtomicWrite
 {
-    public static void WriteFile(string path, Action<FileStream> write)
+    /// <summary>Writes through a stream, flushed to disk before the rename, so a crash leaves the old file or the new one.</summary>
+    public static void WriteFile(string path, Action<FileStream> write) => WriteThrough(path, temporary =>
     {
-        var fullPath = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(fullPath)!;
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.tmp-{Guid.NewGuid():N}");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
+        using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
+        write(stream);
+        stream.Flush(flushToDisk: true);
+    });
 
     public static void WriteFile(string path, byte[] content) => WriteFile(path, stream => stream.Write(content));
 

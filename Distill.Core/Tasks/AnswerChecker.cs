@@ -38,11 +38,6 @@ public static partial class AnswerChecker
         return ExtractLastBoxed(completion);
     }
 
-    /// <summary>True when the completion states a final answer (<c>#### x</c> or <c>\boxed{x}</c>); for a format bonus.</summary>
-    public static bool HasFinalAnswerMarker(string completion) => ExtractFinalAnswer(completion) is not null;
-
-    public static bool IsCorrect(string completion, string referenceAnswer) => Check(completion, referenceAnswer).IsCorrect;
-
     /// <summary>
     /// The final answer of <paramref name="completion"/> (null when none) and whether it matches the reference, found
     /// and compared once. A <c>####</c> answer followed by words (<c>#### 18 dollars</c>) is read by its leading number

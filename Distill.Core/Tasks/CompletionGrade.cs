@@ -31,6 +31,6 @@ public sealed record CompletionGrade(string Text, string? FinalAnswer, bool IsCo
     }
 
     /// <summary>The ids up to, not including, the first stop token.</summary>
-    public static IEnumerable<int> IdsBeforeStop(IReadOnlyList<int> ids, IReadOnlyCollection<int> stopTokenIds) =>
+    private static IEnumerable<int> IdsBeforeStop(IReadOnlyList<int> ids, IReadOnlyCollection<int> stopTokenIds) =>
         ids.TakeWhile(id => !stopTokenIds.Contains(id));
 }

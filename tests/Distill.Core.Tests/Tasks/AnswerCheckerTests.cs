@@ -66,7 +66,7 @@ public class AnswerCheckerTests
     [Theory]
     [MemberData(nameof(Cases))]
     public void ChecksFinalAnswers(string completion, string reference, bool expected) =>
-        Assert.Equal(expected, AnswerChecker.IsCorrect(completion, reference));
+        Assert.Equal(expected, AnswerChecker.Check(completion, reference).IsCorrect);
 
     [Theory]
     [InlineData("#### 17", true)]
@@ -75,7 +75,7 @@ public class AnswerCheckerTests
     [InlineData("####", false)]
     [InlineData("\\boxed{17", false)]
     public void DetectsTheFinalAnswerMarker(string completion, bool expected) =>
-        Assert.Equal(expected, AnswerChecker.HasFinalAnswerMarker(completion));
+        Assert.Equal(expected, AnswerChecker.ExtractFinalAnswer(completion) is not null);
 
     [Fact]
     public void ExtractsTheLastMarkedAnswer()

@@ -19,7 +19,7 @@ public class CompletionGradeTests
         // What the trainer did before: decoding the stop token along with the answer turns "17" into "17<|im_end|>".
         var withStopToken = tokenizer.Decode(completion);
         Assert.EndsWith(">", withStopToken);
-        Assert.False(AnswerChecker.IsCorrect(withStopToken, "17"));
+        Assert.False(AnswerChecker.Check(withStopToken, "17").IsCorrect);
 
         var grade = CompletionGrade.Of(tokenizer, completion, "17");
         Assert.True(grade.IsCorrect);

@@ -18,7 +18,7 @@ public class MathDatasetLoaderTests
         Assert.Equal("72", problems[0].Answer);
         Assert.Equal("gsm8k-sample-3", problems[1].Id);
         Assert.Equal("2,400", problems[1].Answer);
-        Assert.True(AnswerChecker.IsCorrect("so #### 2400", problems[1].Answer));
+        Assert.True(AnswerChecker.Check("so #### 2400", problems[1].Answer).IsCorrect);
     }
 
     [Fact]
@@ -29,7 +29,7 @@ public class MathDatasetLoaderTests
         Assert.Equal(2, problems.Count);
         Assert.Equal(@"\frac{3}{4}", problems[0].Answer);
         Assert.Equal(@"\{-1, 1\}", problems[1].Answer);
-        Assert.True(AnswerChecker.IsCorrect(@"\boxed{0.75}", problems[0].Answer));
+        Assert.True(AnswerChecker.Check(@"\boxed{0.75}", problems[0].Answer).IsCorrect);
     }
 
     [Theory]

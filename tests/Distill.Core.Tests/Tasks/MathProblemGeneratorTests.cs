@@ -43,7 +43,7 @@ public partial class MathProblemGeneratorTests
 
             Assert.Equal($"#### {running}", lines[^1]);
             Assert.Equal(running.ToString(), problem.Answer);
-            Assert.True(AnswerChecker.IsCorrect(problem.Solution, problem.Answer));
+            Assert.True(AnswerChecker.Check(problem.Solution, problem.Answer).IsCorrect);
         }
     }
 
