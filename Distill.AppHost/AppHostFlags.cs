@@ -9,8 +9,9 @@ internal static class AppHostFlags
         ["--teacher-url"] = "TeacherUrl", ["--student"] = "Student", ["--objective"] = "Objective",
         ["--threshold"] = "Threshold", ["--steps"] = "Steps", ["--checkpoint-every"] = "CheckpointEvery",
         ["--dataset"] = "Dataset", ["--device"] = "Device", ["--run-name"] = "RunName",
-        ["--dashboard-url"] = "DashboardUrl", ["--dashboard-otlp-grpc-url"] = "DashboardOtlpGrpcUrl", ["--otlp-endpoint"] = "OtlpEndpoint", ["--keep-running"] = "KeepRunning",
+        ["--cache"] = "Cache", ["--dashboard-url"] = "DashboardUrl", ["--max-restarts"] = "MaxRestarts",
+        ["--eval-problems"] = "EvalProblems", ["--dashboard"] = "Dashboard", ["--keep-running"] = "KeepRunning",
     };
 
-    public static readonly IReadOnlySet<string> Booleans = new HashSet<string> { "--keep-running" };
+    public static readonly IReadOnlySet<string> Booleans = new HashSet<string> { "--keep-running", "--dashboard" };
 }

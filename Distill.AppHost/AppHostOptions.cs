@@ -1,11 +1,14 @@
 namespace Distill.AppHost;
 
 /// <summary>
-/// What the user chooses when starting the platform: <c>appsettings.json</c> beside the AppHost, overridden by flags
-/// (<c>--teacher-backend onnx</c> sets <c>TeacherBackend</c>; see <see cref="AppHostFlags"/>).
+/// What the user chooses when starting the platform: the <c>Distill</c> section of the AppHost's configuration
+/// (appsettings.json, <c>Distill__*</c> environment variables), overridden by flags (<c>--teacher-backend onnx</c> sets
+/// <c>Distill:TeacherBackend</c>; see <see cref="AppHostFlags"/>). The training flags are the trainer's to validate.
 /// </summary>
 public sealed class AppHostOptions
 {
+    public const string SectionName = "Distill";
+
     /// <summary>Where default models, runs, logs and Redis data live.</summary>
     public string DataDirectory { get; set; } = "data";
 
@@ -37,18 +40,27 @@ public sealed class AppHostOptions
 
     /// <summary>
     /// The run directory's name under <c>runs/</c>; when not given, <c>default</c> if it holds a run of these settings
-    /// (or none), else a name derived from them (see <see cref="RunSelection"/>).
+    /// (or none), else a name derived from them (the trainer's <c>plan</c> decides).
     /// </summary>
     public string? RunName { get; set; }
 
-    /// <summary>The built-in dashboard's URL (UI and OTLP receiver); empty turns it off.</summary>
+    /// <summary>
+    /// Where the score cache comes from: <c>auto</c> (a Redis container where a container runtime answers, else
+    /// Debian's <c>redis-server</c> as an executable), <c>container</c>, or <c>executable</c>.
+    /// </summary>
+    public string Cache { get; set; } = "auto";
+
+    /// <summary>Held-out problems the evaluator scores each checkpoint on.</summary>
+    public int EvalProblems { get; set; } = 64;
+
+    /// <summary>Start the Aspire dashboard (traces, logs, metrics, resource commands).</summary>
+    public bool Dashboard { get; set; } = true;
+
+    /// <summary>The Aspire dashboard's URL (loopback); the OTLP and resource-service endpoints take the next two ports.</summary>
     public string DashboardUrl { get; set; } = "http://127.0.0.1:18888";
 
-    /// <summary>The built-in dashboard's OTLP/gRPC receiver (for tools that only speak gRPC); empty turns it off.</summary>
-    public string DashboardOtlpGrpcUrl { get; set; } = "http://127.0.0.1:18889";
-
-    /// <summary>Send telemetry to this OTLP/HTTP endpoint instead (a standalone Aspire dashboard, a collector).</summary>
-    public string? OtlpEndpoint { get; set; }
+    /// <summary>Restarts allowed to a crashed teacher, trainer or evaluator before the run is stopped.</summary>
+    public int MaxRestarts { get; set; } = 3;
 
     /// <summary>Keep the services and the dashboard up after the run and its evaluation finish, until Ctrl+C.</summary>
     public bool KeepRunning { get; set; }
@@ -64,18 +76,13 @@ public sealed class AppHostOptions
             problems.Add($"--teacher-model {TeacherModel} is not a directory.");
         if (Student is not null && !Directory.Exists(Student))
             problems.Add($"--student {Student} is not a directory.");
-        if (!(Threshold > 0) || !double.IsFinite(Threshold))
-            problems.Add($"--threshold must be a finite number > 0 (got {Threshold}).");
-        if (Steps < 1) problems.Add($"--steps must be at least 1 (got {Steps}).");
-        if (CheckpointEvery < 1) problems.Add($"--checkpoint-every must be at least 1 (got {CheckpointEvery}).");
-        if (Dataset != "generated" && !File.Exists(Dataset))
-            problems.Add($"--dataset {Dataset} is neither 'generated' nor an existing file.");
-        if (!string.IsNullOrEmpty(DashboardOtlpGrpcUrl) && !(Uri.TryCreate(DashboardOtlpGrpcUrl, UriKind.Absolute, out var grpc) && grpc.Scheme == "http"))
-            problems.Add($"--dashboard-otlp-grpc-url must be an absolute http URL, or empty for none (got {DashboardOtlpGrpcUrl}).");
-        if (RunName is not null && (RunName.Length == 0 || RunName != Path.GetFileName(RunName) || RunName is "." or ".."))
-            problems.Add($"--run-name must be a plain directory name (got '{RunName}').");
-        if (OtlpEndpoint is not null && !Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out _))
-            problems.Add($"--otlp-endpoint must be an absolute URL (got {OtlpEndpoint}).");
+        if (Cache is not ("auto" or "container" or "executable"))
+            problems.Add($"--cache must be auto, container or executable (got {Cache}).");
+        // The dashboard runs over plain http, which is only acceptable on loopback.
+        if (!(Uri.TryCreate(DashboardUrl, UriKind.Absolute, out var dashboard) && dashboard.Scheme == "http" && dashboard.IsLoopback && dashboard.Port is > 0 and < 65534))
+            problems.Add($"--dashboard-url must be an http URL on 127.0.0.1 or localhost with a port below 65534 (got {DashboardUrl}).");
+        if (EvalProblems < 1) problems.Add($"--eval-problems must be at least 1 (got {EvalProblems}).");
+        if (MaxRestarts < 0) problems.Add($"--max-restarts must be at least 0 (got {MaxRestarts}).");
         return problems;
     }
 }

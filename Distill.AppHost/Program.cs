@@ -1,100 +1,88 @@
 using Distill.AppHost;
-using Distill.AppHost.Hosting;
-using Distill.Dashboard;
-using Distill.ServiceDefaults;
-using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
-// The resource graph of the platform, as an Aspire app host would declare it:
-// redis ← teacher ← trainer → evaluator, with the default models trained first when absent.
-AppHostOptions options;
-try
+// The platform's resource graph: cache ← teacher ← trainer, evaluator; the default models are trained first when
+// absent. Settings are flags over configuration, checked before anything starts.
+if (AppHostSettings.Read(args) is not { } settings) return 2;
+if (await settings.AskTrainerAsync(CancellationToken.None) is not { } run) return 2;
+var options = settings.Options;
+Console.WriteLine($"apphost: run directory {run.RunDirectory}: {run.Reason}.");
+
+var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions
 {
-    var configuration = new ConfigurationBuilder()
-        .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-        .AddInMemoryCollection(CommandLineFlags.ToConfiguration(args, AppHostFlags.Keys, AppHostFlags.Booleans))
-        .Build();
-    options = configuration.Get<AppHostOptions>() ?? new AppHostOptions();
-}
-catch (Exception error) when (error is OptionsValidationProblem or InvalidOperationException)
-{
-    Console.Error.WriteLine($"error: {error.Message}");
-    return 2;
-}
-if (options.Validate() is { Count: > 0 } problems)
-{
-    foreach (var problem in problems) Console.Error.WriteLine($"error: {problem}");
-    return 2;
-}
+    Args = [],
+    // Plain http is allowed because every listener is on loopback (AppHostOptions.Validate checks the dashboard's).
+    AllowUnsecuredTransport = true,
+    DisableDashboard = !options.Dashboard,
+});
+if (options.Dashboard) builder.UseLoopbackDashboard(options.DashboardUrl);
+using var startupLogs = LoggerFactory.Create(logging => logging.AddSimpleConsole(o => o.SingleLine = true));
+var logger = startupLogs.CreateLogger("Distill.AppHost");
 
-var data = Path.GetFullPath(options.DataDirectory);
-var models = Path.Combine(data, "models");
-var teacherModel = options.TeacherModel is { } t ? Path.GetFullPath(t) : Path.Combine(models, "teacher");
-var studentModel = options.Student is { } s ? Path.GetFullPath(s) : Path.Combine(models, "student");
-RunSelection.Choice run;
-try
-{
-    run = RunSelection.Choose(Path.Combine(data, "runs"), options, studentModel);
-}
-catch (Exception error) when (error is InvalidOperationException or IOException or System.Text.Json.JsonException or KeyNotFoundException)
-{
-    Console.Error.WriteLine($"error: {error.Message}");
-    return 2;
-}
-var runDirectory = run.Directory;
-ConsoleOutput.Status("apphost", $"run directory {runDirectory}: {run.Reason}.");
-bool dashboardOn = options.OtlpEndpoint is null && !string.IsNullOrWhiteSpace(options.DashboardUrl);
+var cache = builder.AddCache("cache", options.Cache, settings.DataDirectory, logger);
 
-var builder = DistributedApplicationFactory.CreateBuilder();
+// Trains the default teacher and student on the first run; returns at once when they exist.
+var models = builder.AddProject<Projects.Distill_StudentTrainer>("models", launchProfileName: null)
+    .WithArgs("bootstrap", "--output", settings.ModelsDirectory, "--device", options.Device);
 
-var cache = builder.AddRedis("cache");
-
-// Trains the default teacher and student on the first run; a no-op once they exist.
-var defaultModels = builder.AddProject("models", "Distill.StudentTrainer")
-    .WithArgs("bootstrap", "--output", models, "--device", options.Device)
-    .AsJob();
-
-var teacher = builder.AddProject("teacher", "Distill.TeacherService")
+var teacher = builder.AddProject<Projects.Distill_TeacherService>("teacher", launchProfileName: null)
     .WithHttpEndpoint()
+    .WithHttpHealthCheck("/health")
     .WithReference(cache).WaitFor(cache)
-    .WaitForCompletion(defaultModels)
+    .WaitForCompletion(models)
     .WithEnvironment("Teacher__Backend", options.TeacherBackend)
-    .WithEnvironment("Teacher__ModelPath", options.TeacherBackend == "openai" ? "" : teacherModel)
+    .WithEnvironment("Teacher__ModelPath", options.TeacherBackend == "openai" ? "" : settings.TeacherModel)
     .WithEnvironment("Teacher__OpenAI__BaseAddress", options.TeacherUrl ?? "")
-    .WithEnvironment("Teacher__Device", options.Device)
-    .WithRestarts(3);
+    .WithEnvironment("Teacher__Device", options.Device);
 
-var trainer = builder.AddProject("trainer", "Distill.StudentTrainer")
+builder.AddProject<Projects.Distill_StudentTrainer>("trainer", launchProfileName: null)
     .WithHttpEndpoint()
     .WithReference(teacher).WaitFor(teacher)
-    .WithArgs("--student", studentModel, "--run-dir", runDirectory, "--objective", options.Objective,
-        "--threshold", options.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "--steps", options.Steps.ToString(), "--checkpoint-every", options.CheckpointEvery.ToString(),
-        "--dataset", options.Dataset, "--device", options.Device, "--resume")
-    .WithRestarts(2)  // a restarted trainer resumes from its last checkpoint
-    .AsJob();
+    .WithArgs([.. settings.TrainingFlags, "--run-dir", run.RunDirectory, "--resume"])
+    .WithHttpCommand("/checkpoint", "Checkpoint now", commandName: "checkpoint-now", commandOptions: new HttpCommandOptions
+    {
+        Description = "Write a checkpoint after the step in progress (the evaluator then evaluates it).",
+        Method = HttpMethod.Post,
+        IconName = "Save",
+        GetCommandResult = ServiceCommands.ResultAsync,
+    });
 
-builder.AddProject("evaluator", "Distill.Evaluator")
+builder.AddProject<Projects.Distill_Evaluator>("evaluator", launchProfileName: null)
     .WithHttpEndpoint()
     .WithReference(teacher).WaitFor(teacher)
-    .WithArgs("watch", "--run-dir", runDirectory, "--teacher-checkpoint", teacherModel, "--device", options.Device)
-    .WithRestarts(2)
-    .AsJob();
+    .WithArgs("watch", "--run-dir", run.RunDirectory, "--teacher-checkpoint", settings.TeacherModel, "--device", options.Device,
+        "--problems", options.EvalProblems.ToString(System.Globalization.CultureInfo.InvariantCulture))
+    .WithEnvironment("Evaluator__EvaluateStart", "true")
+    .WithEnvironment("Evaluator__KeepServing", options.KeepRunning ? "true" : "false")
+    .WithUrls(urls =>
+    {
+        if (urls.Urls.FirstOrDefault(u => u.Endpoint?.EndpointName == "http") is { } api)
+            urls.Urls.Add(new ResourceUrlAnnotation { Url = api.Url.TrimEnd('/') + "/reports", DisplayText = "Evaluation reports" });
+    })
+    .WithHttpCommand("/evaluations/latest", "Evaluate latest checkpoint", commandName: "evaluate-latest", commandOptions: new HttpCommandOptions
+    {
+        Description = "Evaluate the run's newest checkpoint now, if it has no evaluation yet.",
+        Method = HttpMethod.Post,
+        IconName = "DataArea",
+        GetCommandResult = ServiceCommands.ResultAsync,
+    });
 
-var app = builder.Build(data, otlpEndpoint: options.OtlpEndpoint ?? (dashboardOn ? options.DashboardUrl : null));
+builder.AddRunSupervisor(new SupervisionPlan(
+    Restartable: ["teacher", "trainer", "evaluator"], Trainer: "trainer", Evaluator: "evaluator", Jobs: ["models"],
+    MaxRestarts: options.MaxRestarts, KeepRunning: options.KeepRunning));
+// A run the supervisor stops while a resource still waits on another ends Aspire's start-up with a cancellation;
+// the supervisor has said why, so the host's stack trace of it is noise.
+// Aspire's health probes of a resource that stopped log failures too; the dashboard shows its health.
+builder.Services.AddLogging(logging => logging
+    .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None)
+    .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
 
-using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
-    System.Runtime.InteropServices.PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
-
-await using var dashboard = dashboardOn
-    ? await DashboardHost.StartAsync(o => { o.Url = options.DashboardUrl; o.OtlpGrpcUrl = options.DashboardOtlpGrpcUrl; o.ReportsDirectory = runDirectory; },
-        new AppHostResources(app), stop.Token)
-    : null;
-
-int exitCode = await app.RunAsync(stop.Token, keepRunning: options.KeepRunning);
-var evaluations = Path.Combine(runDirectory, "evaluations");
-Console.WriteLine(exitCode == 0
-    ? $"Done. Run: {runDirectory}; evaluation reports and plots: {evaluations}; logs: {app.LogDirectory}."
-    : $"Stopped with exit code {exitCode}; logs: {app.LogDirectory}.");
-return exitCode;
+var app = builder.Build();
+// Until the run completes, stopping (Ctrl+C, SIGTERM) is not success.
+Environment.ExitCode = 1;
+await app.RunAsync();
+Console.WriteLine(Environment.ExitCode == 0
+    ? $"Done. Run: {run.RunDirectory}; evaluation reports and plots: {Path.Combine(run.RunDirectory, "evaluations")}."
+    : $"Stopped (exit code {Environment.ExitCode}). Run: {run.RunDirectory}; it resumes from its last checkpoint when started again.");
+return Environment.ExitCode;

@@ -71,6 +71,15 @@ public sealed class EvaluatorOptions
     /// <summary><c>--sweep</c>: thresholds for the CSR sweep; by default d × (1/8, 1/4, 1/2, 1, 2, 4, 8).</summary>
     public List<double> SweepThresholds { get; set; } = [];
 
+    /// <summary>
+    /// watch: evaluate the run's starting student as step 0 too, so the run's summary says what training changed
+    /// (<c>Evaluator__EvaluateStart</c>; the AppHost sets it).
+    /// </summary>
+    public bool EvaluateStart { get; set; }
+
+    /// <summary>watch: keep serving the API and the reports page after the run is complete, until stopped (<c>--keep-running</c> of the AppHost).</summary>
+    public bool KeepServing { get; set; }
+
     /// <summary><c>--poll-interval</c>: how often a watched run directory is read.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 

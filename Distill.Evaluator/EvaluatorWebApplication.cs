@@ -21,6 +21,7 @@ public static class EvaluatorWebApplication
         var app = builder.Build();
         app.MapDefaultEndpoints();
         app.MapEvaluationEndpoints();
+        app.MapReportsPage();
         return app;
     }
 }

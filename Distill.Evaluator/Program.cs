@@ -36,6 +36,12 @@ async Task<int> WatchAsync(CommandInput input, CancellationToken cancellationTok
     var run = new RunDirectory(app.Services.GetRequiredService<IOptions<EvaluatorOptions>>().Value.RunDirectory!);
     // Exit code for an orchestrator waiting on this process: 0 once the run is complete and its final checkpoint evaluated.
     var exitCode = await app.Services.GetRequiredService<EvaluationRunner>().WatchAsync(run, stopping.Token);
+    if (app.Services.GetRequiredService<IOptions<EvaluatorOptions>>().Value.KeepServing)
+    {
+        // The reports stay browsable until the host is stopped (Ctrl+C, or the AppHost stopping).
+        try { await Task.Delay(Timeout.Infinite, stopping.Token); }
+        catch (OperationCanceledException) { }
+    }
     await app.StopAsync(CancellationToken.None);
     return exitCode;
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -26,6 +27,7 @@ public static class ServiceDefaultsExtensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.ConfigureConsoleLogging();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
 
@@ -35,6 +37,18 @@ public static class ServiceDefaultsExtensions
             http.AddStandardResilienceHandler();
             http.AddServiceDiscovery();
         });
+        return builder;
+    }
+
+    /// <summary>
+    /// One line per entry on the console, and there only warnings from the framework's per-request categories (ASP.NET
+    /// Core, HttpClient, Polly, the Redis client): they flooded the terminal. They still reach OpenTelemetry, so the dashboard has them.
+    /// </summary>
+    public static TBuilder ConfigureConsoleLogging<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+        foreach (var category in (string[])["Microsoft.AspNetCore", "Microsoft.Extensions.Http", "System.Net.Http", "Polly", "StackExchange.Redis"])
+            builder.Logging.AddFilter<ConsoleLoggerProvider>(category, LogLevel.Warning);
         return builder;
     }
 

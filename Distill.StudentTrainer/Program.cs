@@ -6,6 +6,9 @@ using Microsoft.Extensions.Options;
 // `bootstrap` trains the embedded default teacher and student; anything else is a training run.
 if (args is ["bootstrap", .. var bootstrapArgs])
     return await BootstrapCommand.RunAsync(bootstrapArgs);
+// `plan` validates training flags and picks their run directory, for the AppHost before it starts anything.
+if (args is ["plan", .. var planArgs])
+    return RunPlanCommand.Run(planArgs);
 
 var builder = WebApplication.CreateBuilder();
 try
@@ -23,6 +26,7 @@ builder.Services.AddStudentTrainer(builder.Configuration);
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapCheckpointEndpoints();
 try
 {
     await app.RunAsync();

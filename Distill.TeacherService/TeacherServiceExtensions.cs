@@ -46,15 +46,14 @@ public static class TeacherServiceExtensions
         builder.Services.AddSingleton<TeacherTelemetry>();
         builder.Services.AddSingleton<TeacherModel>();
         builder.Services.AddHostedService<TeacherLoadingService>();
-        builder.Services.AddSingleton<ScoreCache>();
+        builder.AddScoreCache();
         builder.Services.AddSingleton<ScoreBatcher>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<ScoreBatcher>());
         builder.Services.AddSingleton<ScoringPipeline>();
         builder.Services.AddTeacherBackends();
 
         builder.Services.AddHealthChecks()
-            .AddCheck<TeacherReadyHealthCheck>("teacher")
-            .AddCheck<ScoreCacheHealthCheck>("cache");
+            .AddCheck<TeacherReadyHealthCheck>("teacher");
 
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();

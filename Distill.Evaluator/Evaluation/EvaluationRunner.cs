@@ -14,6 +14,12 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
 {
     private readonly EvaluatorOptions settings = options.Value;
 
+    // One evaluation at a time: the watch loop and "evaluate latest" share the model memory and the cores.
+    private readonly SemaphoreSlim evaluating = new(1, 1);
+
+    /// <summary>What the AppHost's console shows at the end of a run; it starts with this.</summary>
+    public const string RunCompleteMarker = "Run complete:";
+
     /// <summary>
     /// Watches a run and evaluates each checkpoint as it is announced; returns once the run is complete and every
     /// announced checkpoint has a result: 0 when the final checkpoint was evaluated, 1 when it could not be.
@@ -22,7 +28,13 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
     {
         logger.LogInformation("Watching {Run} for checkpoints", run.Path);
         await foreach (var announcement in RunWatcher.WatchAsync(run, settings.PollInterval, cancellationToken))
-            await EvaluateInRunAsync(run, announcement.Step, announcement.Path, cancellationToken);
+        {
+            // run.json exists once a checkpoint is announced: it names the starting student.
+            if (settings.EvaluateStart && !EvaluationStore.HasResult(run, 0))
+                await EvaluateInRunAsync(run, 0, run.ReadManifest().StudentPath, cancellationToken);
+            if (!EvaluationStore.HasResult(run, announcement.Step))
+                await EvaluateInRunAsync(run, announcement.Step, announcement.Path, cancellationToken);
+        }
 
         var final = run.ReadAnnouncements().LastOrDefault();
         if (final is null)
@@ -32,7 +44,37 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
         }
         var succeeded = EvaluationStore.Read(run, final.Step)?.Succeeded == true;
         logger.LogInformation("{Run} is complete; final checkpoint (step {Step}) {Outcome}", run.Path, final.Step, succeeded ? "evaluated" : "failed");
+        if (succeeded) logger.LogInformation("{Summary}", RunSummary(run, final.Step));
         return succeeded ? 0 : 1;
+    }
+
+    /// <summary>
+    /// One line: accuracy, mean KL and CSR at d from the starting student (step 0, when evaluated) to the final
+    /// checkpoint, and where the final report is.
+    /// </summary>
+    public static string RunSummary(RunDirectory run, int finalStep)
+    {
+        var after = EvaluationStore.Read(run, finalStep)!.Evaluation!;
+        var before = finalStep == 0 ? null : EvaluationStore.Read(run, 0)?.Evaluation;
+        string Change(Func<CheckpointEvaluation, double> value, string format) =>
+            before is null ? value(after).ToString(format, System.Globalization.CultureInfo.InvariantCulture)
+                : $"{value(before).ToString(format, System.Globalization.CultureInfo.InvariantCulture)} → {value(after).ToString(format, System.Globalization.CultureInfo.InvariantCulture)}";
+        var report = Path.Combine(run.EvaluationPath(finalStep), EvaluationReportWriter.SummaryFileName);
+        return $"{RunCompleteMarker} {(before is null ? $"step {finalStep}" : $"step 0 → {finalStep}")}: " +
+               $"accuracy {Change(e => e.Metrics.GreedyAccuracy * 100, "0.0")} %, " +
+               $"mean KL {Change(e => e.Metrics.CostMean, "0.00")}, " +
+               $"CSR at d = {after.Constraint.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture)} {Change(e => e.Metrics.SatisfactionRate * 100, "0.0")} % " +
+               $"({CostEstimators.Spelling(after.Constraint.Estimator)} KL). Report: {report}";
+    }
+
+    /// <summary>
+    /// The run's newest announced checkpoint, evaluated now unless it already has a result (the dashboard's "Evaluate
+    /// latest checkpoint"); null when the run has announced none.
+    /// </summary>
+    public async Task<StoredEvaluation?> EvaluateLatestAsync(RunDirectory run, CancellationToken cancellationToken)
+    {
+        if (run.ReadAnnouncements().LastOrDefault() is not { } latest) return null;
+        return EvaluationStore.Read(run, latest.Step) ?? await EvaluateInRunAsync(run, latest.Step, latest.Path, cancellationToken);
     }
 
     /// <summary>Evaluates the given checkpoint directories one by one; 0 when all were evaluated, 1 when any failed.</summary>
@@ -59,8 +101,18 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
         return EvaluateAndStoreAsync(name, StepOf(checkpoint) ?? 0, checkpoint, output, run: null, cancellationToken);
     }
 
-    private Task<StoredEvaluation> EvaluateInRunAsync(RunDirectory run, int step, string checkpoint, CancellationToken cancellationToken) =>
-        EvaluateAndStoreAsync(EvaluationStore.RunIdOf(run), step, checkpoint, run.EvaluationPath(step), run, cancellationToken);
+    private async Task<StoredEvaluation> EvaluateInRunAsync(RunDirectory run, int step, string checkpoint, CancellationToken cancellationToken)
+    {
+        await evaluating.WaitAsync(cancellationToken);
+        try
+        {
+            return await EvaluateAndStoreAsync(EvaluationStore.RunIdOf(run), step, checkpoint, run.EvaluationPath(step), run, cancellationToken);
+        }
+        finally
+        {
+            evaluating.Release();
+        }
+    }
 
     private async Task<StoredEvaluation> EvaluateAndStoreAsync(
         string runId, int step, string checkpoint, string output, RunDirectory? run, CancellationToken cancellationToken)
@@ -73,8 +125,8 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
             var evaluation = await evaluator.EvaluateAsync(target, cancellationToken);
             EvaluationReportWriter.Write(output, evaluation, run?.ReadMetrics() ?? []);
             logger.LogInformation(
-                "{Run} step {Step}: accuracy {Accuracy:P1}, pass@1 {PassAt1:P1}, CSR {Csr:P1} at d = {Threshold}, mean KL {Kl:0.###}; reports in {Output}",
-                runId, step, evaluation.Metrics.GreedyAccuracy, evaluation.Metrics.SampledPassAt1, evaluation.Metrics.SatisfactionRate,
+                "{Run} step {Step}: accuracy {Accuracy:0.0} %, pass@1 {PassAt1:0.0} %, CSR {Csr:0.0} % at d = {Threshold}, mean KL {Kl:0.###}; reports in {Output}",
+                runId, step, evaluation.Metrics.GreedyAccuracy * 100, evaluation.Metrics.SampledPassAt1 * 100, evaluation.Metrics.SatisfactionRate * 100,
                 target.Constraint.Threshold, evaluation.Metrics.CostMean, output);
             return new StoredEvaluation(runId, step, evaluation, null);
         }

@@ -24,7 +24,7 @@ public sealed class TrainingStartupException(string message) : Exception(message
 /// log metrics, checkpoint every N steps, resume from the last checkpoint.
 /// </summary>
 public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClient teacher, TrainerTelemetry telemetry,
-    ILogger<PolicyTrainer> logger)
+    CheckpointRequests checkpointRequests, ILogger<PolicyTrainer> logger)
 {
     private readonly TrainerOptions options = settings.Value;
 
@@ -105,7 +105,7 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
             telemetry.Record(metrics);
             StepCompleted?.Invoke(metrics, options.Steps);
 
-            if (step % options.CheckpointEvery == 0 || step == options.Steps)
+            if (step % options.CheckpointEvery == 0 || step == options.Steps || checkpointRequests.TryTake(step))
                 checkpoints.Save(step, model, tokenizer, optimizer,
                     new TrainerState(step, objective?.State ?? ObjectiveState.Stateless, options.Seed));
         }

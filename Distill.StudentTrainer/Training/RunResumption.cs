@@ -18,7 +18,7 @@ public sealed class RunResumption(RunDirectory run, TrainerOptions options, Trai
     public CheckpointAnnouncement? Prepare(string objectiveName)
     {
         var manifest = File.Exists(run.ManifestPath) ? run.ReadManifest() : null;
-        if (manifest is not null && options.Resume && Differences(manifest, objectiveName) is { Count: > 0 } differences)
+        if (manifest is not null && options.Resume && Differences(manifest, options, objectiveName) is { Count: > 0 } differences)
             throw new TrainingStartupException(
                 $"--resume: {run.ManifestPath} was started with other settings: {string.Join("; ", differences)}. " +
                 "Only --steps may grow on resume; train these settings in another --run-dir.");
@@ -68,7 +68,7 @@ public sealed class RunResumption(RunDirectory run, TrainerOptions options, Trai
     }
 
     /// <summary>Flags whose value differs from the run's <c>run.json</c>, each with both values; empty when the run may resume.</summary>
-    public IReadOnlyList<string> Differences(RunManifest manifest, string objectiveName)
+    public static IReadOnlyList<string> Differences(RunManifest manifest, TrainerOptions options, string objectiveName)
     {
         var differences = new List<string>();
         void Compare(string flag, string recorded, string given)

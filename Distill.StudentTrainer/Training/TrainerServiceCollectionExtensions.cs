@@ -14,6 +14,7 @@ public static class TrainerServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<TrainerOptions>, TrainerOptionsValidator>();
         services.AddTeacherClient(configuration);
         services.AddSingleton<TrainerTelemetry>();
+        services.AddSingleton<CheckpointRequests>();
         services.AddSingleton<PolicyTrainer>();
         services.AddHostedService<TrainingWorker>();
         return services;

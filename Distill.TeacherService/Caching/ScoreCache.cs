@@ -7,68 +7,54 @@ using Distill.TeacherService.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Distill.TeacherService.Caching;
 
 /// <summary>
-/// Scores in Redis, keyed by teacher fingerprint, k and a hash of the token ids. The cache is an optimisation only:
-/// when Redis is down, lookups report misses at once and writes are dropped, and StackExchange.Redis reconnects on
-/// its own when Redis is back.
+/// Scores in Redis, keyed by teacher fingerprint, k and a hash of the token ids. The connection is the
+/// <c>Aspire.StackExchange.Redis</c> client's (<see cref="TeacherCacheExtensions.AddScoreCache"/>). The cache is an
+/// optimisation only: when Redis is down, lookups report misses at once and writes are dropped, and StackExchange.Redis
+/// reconnects on its own when Redis is back.
 /// </summary>
-public sealed class ScoreCache : IAsyncDisposable
+public sealed class ScoreCache
 {
     private readonly ScoreCacheOptions _options;
     private readonly TeacherTelemetry _telemetry;
     private readonly ILogger<ScoreCache> _logger;
-    private readonly Task<ConnectionMultiplexer>? _connection;
+    private readonly IConnectionMultiplexer? _multiplexer;
 
-    public ScoreCache(IConfiguration configuration, IOptions<TeacherOptions> options, TeacherTelemetry telemetry, ILogger<ScoreCache> logger)
+    public ScoreCache(IServiceProvider services, IOptions<TeacherOptions> options, TeacherTelemetry telemetry, ILogger<ScoreCache> logger)
     {
         _options = options.Value.Cache;
         _telemetry = telemetry;
         _logger = logger;
-        var connectionString = configuration.GetConnectionString(ConnectionName);
-        if (string.IsNullOrWhiteSpace(connectionString))
+        _multiplexer = services.GetService<IConnectionMultiplexer>();
+        if (_multiplexer is null)
         {
             logger.LogInformation("No ConnectionStrings:{Name}; scoring without a cache", ConnectionName);
             return;
         }
-        _connection = ConnectAsync(connectionString);
+        _multiplexer.ConnectionFailed += (_, e) =>
+            _logger.LogWarning(e.Exception, "Score cache unavailable ({FailureType}); scoring goes on without it", e.FailureType);
+        _multiplexer.ConnectionRestored += (_, _) =>
+        {
+            _logger.LogInformation("Score cache connection restored");
+            _ = ApplyMemoryBoundAsync(_multiplexer);
+        };
+        _ = ApplyMemoryBoundAsync(_multiplexer);
     }
 
     public const string ConnectionName = "cache";
 
-    public bool IsEnabled => _connection is not null;
+    public bool IsEnabled => _multiplexer is not null;
 
-    public bool IsAvailable => Multiplexer is { IsConnected: true };
+    public bool IsAvailable => _multiplexer is { IsConnected: true };
 
-    private ConnectionMultiplexer? Multiplexer => _connection is { IsCompletedSuccessfully: true } ? _connection.Result : null;
-
-    private async Task<ConnectionMultiplexer> ConnectAsync(string connectionString)
-    {
-        var configuration = ConfigurationOptions.Parse(connectionString);
-        // Start without Redis and keep retrying in the background: the cache must never keep the service down.
-        configuration.AbortOnConnectFail = false;
-        configuration.AllowAdmin |= _options.MaxMemory is not null;
-        var timeout = (int)_options.OperationTimeout.TotalMilliseconds;
-        configuration.AsyncTimeout = timeout;
-        configuration.SyncTimeout = timeout;
-        configuration.ReconnectRetryPolicy ??= new ExponentialRetry(deltaBackOffMilliseconds: 250, maxDeltaBackOffMilliseconds: 5_000);
-
-        var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration);
-        multiplexer.ConnectionFailed += (_, e) =>
-            _logger.LogWarning(e.Exception, "Score cache unavailable ({FailureType}); scoring goes on without it", e.FailureType);
-        multiplexer.ConnectionRestored += (_, _) =>
-        {
-            _logger.LogInformation("Score cache connection restored");
-            _ = ApplyMemoryBoundAsync(multiplexer);
-        };
-        await ApplyMemoryBoundAsync(multiplexer);
-        return multiplexer;
-    }
+    private IConnectionMultiplexer? Multiplexer => _multiplexer;
 
     /// <summary>A restarted Redis forgets CONFIG SET, so the bound is applied on every (re)connection.</summary>
-    private async Task ApplyMemoryBoundAsync(ConnectionMultiplexer multiplexer)
+    private async Task ApplyMemoryBoundAsync(IConnectionMultiplexer multiplexer)
     {
         if (_options.MaxMemory is null || !multiplexer.IsConnected) return;
         try
@@ -204,21 +190,35 @@ public sealed class ScoreCache : IAsyncDisposable
         }
         return new ScoredCompletion(logProbs, candidates);
     }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Multiplexer is { } multiplexer) await multiplexer.DisposeAsync();
-    }
 }
 
-/// <summary>Degraded, not Unhealthy, when Redis is unreachable: the service still scores correctly, only slower.</summary>
-public sealed class ScoreCacheHealthCheck(ScoreCache cache) : IHealthCheck
+/// <summary>The score cache's wiring: the Aspire Redis client when <c>ConnectionStrings:cache</c> is set.</summary>
+public static class TeacherCacheExtensions
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(cache switch
+    public static IHostApplicationBuilder AddScoreCache(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ScoreCache>();
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ScoreCache.ConnectionName))) return builder;
+
+        var cache = builder.Configuration.GetSection($"{TeacherOptions.SectionName}:Cache").Get<ScoreCacheOptions>() ?? new();
+        builder.AddRedisClient(ScoreCache.ConnectionName, configureOptions: redis =>
         {
-            { IsEnabled: false } => HealthCheckResult.Healthy("no cache configured"),
-            { IsAvailable: true } => HealthCheckResult.Healthy("connected"),
-            _ => HealthCheckResult.Degraded("Redis unreachable; scoring without the cache"),
+            // Start without Redis and keep retrying in the background: the cache must never keep the service down.
+            redis.AbortOnConnectFail = false;
+            redis.AllowAdmin |= cache.MaxMemory is not null;
+            var timeout = (int)cache.OperationTimeout.TotalMilliseconds;
+            redis.AsyncTimeout = timeout;
+            redis.SyncTimeout = timeout;
+            redis.ConnectTimeout = Math.Max(timeout, 1_000);
+            redis.ReconnectRetryPolicy = new ExponentialRetry(deltaBackOffMilliseconds: 250, maxDeltaBackOffMilliseconds: 5_000);
         });
+        // The integration's check reports Unhealthy when Redis is down; for the teacher that only costs speed, so it
+        // stays in rotation as Degraded, saying why.
+        builder.Services.Configure<HealthCheckServiceOptions>(health =>
+        {
+            foreach (var check in health.Registrations.Where(r => r.Name.StartsWith("StackExchange.Redis", StringComparison.Ordinal)))
+                check.FailureStatus = HealthStatus.Degraded;
+        });
+        return builder;
+    }
 }
