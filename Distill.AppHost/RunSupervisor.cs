@@ -98,13 +98,11 @@ public sealed class RunSupervisor(
 
     private void Complete()
     {
-        if (plan.KeepRunning)
-        {
-            Console.WriteLine("The run is complete; the services and the dashboard stay up (--keep-running). Ctrl+C stops them.");
-            return;
-        }
         Environment.ExitCode = 0;
-        lifetime.StopApplication();
+        if (plan.KeepRunning)
+            Console.WriteLine("The run is complete; the services, the reports page and the dashboard stay up (--keep-running). Ctrl+C stops them.");
+        else
+            lifetime.StopApplication();
     }
 
     private void Fail(string reason)

@@ -21,6 +21,7 @@ public static class EvaluatorServiceExtensions
         builder.Services.AddSingleton(provider => HeldOutSet.Load(provider.GetRequiredService<IOptions<EvaluatorOptions>>().Value));
         builder.Services.AddSingleton<TeacherReference>();
         builder.Services.AddSingleton<CheckpointEvaluator>();
+        builder.Services.AddSingleton<EvaluatorTelemetry>();
         builder.Services.AddSingleton<EvaluationRunner>();
         builder.Services.AddSingleton<EvaluationCatalog>();
         return builder;

@@ -213,6 +213,26 @@ public sealed class OnnxScorer : ISequenceScorer, IDisposable
         }
     }
 
+    /// <summary>Whether this build carries ONNX Runtime's CUDA execution provider (built with -p:DistillTorchBackend=cuda).</summary>
+    public static bool CudaBuild =>
+#if DISTILL_ONNX_GPU
+        true;
+#else
+        false;
+#endif
+
+    /// <summary>
+    /// The execution provider for a <c>--device</c>: <c>cuda</c> or <c>cuda:N</c> asks for CUDA device N; <c>auto</c>
+    /// takes device 0 in a CUDA build; anything else is the CPU. Null means the CPU.
+    /// </summary>
+    public static int? CudaDeviceFor(string device)
+    {
+        var spelled = device.Trim().ToLowerInvariant();
+        if (spelled == "cuda") return 0;
+        if (spelled.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(spelled.AsSpan(5), out var index) && index >= 0) return index;
+        return spelled == "auto" && CudaBuild ? 0 : null;
+    }
+
     private static SessionOptions CreateSessionOptions(OnnxScorerOptions options)
     {
         var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };

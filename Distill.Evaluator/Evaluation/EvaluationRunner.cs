@@ -10,7 +10,8 @@ namespace Distill.Evaluator.Evaluation;
 /// Evaluates checkpoints and stores what came of each: reports on success, <c>failure.json</c> and a logged error
 /// otherwise. One bad checkpoint never stops the others.
 /// </summary>
-public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<EvaluatorOptions> options, ILogger<EvaluationRunner> logger)
+public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<EvaluatorOptions> options, EvaluatorTelemetry telemetry,
+    ILogger<EvaluationRunner> logger)
 {
     private readonly EvaluatorOptions settings = options.Value;
 
@@ -74,7 +75,8 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
     public async Task<StoredEvaluation?> EvaluateLatestAsync(RunDirectory run, CancellationToken cancellationToken)
     {
         if (run.ReadAnnouncements().LastOrDefault() is not { } latest) return null;
-        return EvaluationStore.Read(run, latest.Step) ?? await EvaluateInRunAsync(run, latest.Step, latest.Path, cancellationToken);
+        return EvaluationStore.Read(run, latest.Step)
+            ?? await EvaluateInRunAsync(run, latest.Step, RunWatcher.ResolveCheckpointPath(run, latest), cancellationToken);
     }
 
     /// <summary>Evaluates the given checkpoint directories one by one; 0 when all were evaluated, 1 when any failed.</summary>
@@ -122,7 +124,9 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
             var manifest = run?.ReadManifest();
             var target = new EvaluationTarget(runId, step, checkpoint, ConstraintOf(run), settings.Temperature ?? manifest?.Temperature ?? 1.0,
                 settings.Estimator, settings.TopK);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var evaluation = await evaluator.EvaluateAsync(target, cancellationToken);
+            telemetry.Record(evaluation, clock.Elapsed.TotalSeconds);
             EvaluationReportWriter.Write(output, evaluation, run?.ReadMetrics() ?? []);
             logger.LogInformation(
                 "{Run} step {Step}: accuracy {Accuracy:0.0} %, pass@1 {PassAt1:0.0} %, CSR {Csr:0.0} % at d = {Threshold}, mean KL {Kl:0.###}; reports in {Output}",

@@ -24,10 +24,11 @@ public sealed class OnnxTeacherBackend(IOptions<TeacherOptions> options, ILogger
             logger.LogInformation("Exported {OnnxPath}", exported);
         }
 
-        var useCuda = teacher.Device.Trim().Equals("cuda", StringComparison.OrdinalIgnoreCase);
+        var cudaDevice = OnnxScorer.CudaDeviceFor(teacher.Device);
+        var useCuda = cudaDevice is not null;
         var fingerprint = await CheckpointFiles.FingerprintAsync(directory,
             [ModelCheckpoint.ConfigFileName, OptimumCausalLm.ModelFileName], cancellationToken);
-        var scorer = await Task.Run(() => OnnxScorer.FromCheckpoint(directory, new OnnxScorerOptions { UseCuda = useCuda }), cancellationToken);
+        var scorer = await Task.Run(() => OnnxScorer.FromCheckpoint(directory, new OnnxScorerOptions { UseCuda = useCuda, CudaDeviceId = cudaDevice ?? 0 }), cancellationToken);
         logger.LogInformation("Opened {Directory}/{OnnxFile} on {ExecutionProvider}", directory, OptimumCausalLm.ModelFileName, useCuda ? "CUDA" : "CPU");
         var info = LoadedTeacher.Describe(TeacherBackends.Onnx, CheckpointFiles.ModelId(teacher), fingerprint, tokenizer.Fingerprint,
             scorer.VocabularySize, scorer.MaxContext, teacher.Limits.MaxTopKFor(scorer.VocabularySize),

@@ -16,7 +16,7 @@ public sealed class AppHostTestingTests : IDisposable
     [Fact]
     public async Task ATinyScheduleRunsEndToEndAndTheResourceCommandsCheckpointAndEvaluate()
     {
-        const int steps = 40;
+        const int steps = 20;
         using var timeout = new CancellationTokenSource(Patience);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Distill_AppHost>(
             ["--data-dir", data.Directory, "--device", "cpu", .. data.Flags(steps, steps)], timeout.Token);

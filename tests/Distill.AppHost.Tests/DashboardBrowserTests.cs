@@ -50,11 +50,12 @@ public sealed partial class DashboardBrowserTests : IDisposable
             var step = page.GetByText("trainer.step").First;
             await step.WaitForAsync();
             await step.ClickAsync();
-            await page.GetByText("teacher.forward").First.WaitForAsync();
-            var detail = await page.ContentAsync();
-            Assert.Contains("trainer", detail);
-            Assert.Contains("teacher", detail);
-            Assert.Contains("teacher.cache.lookup", detail);
+            // The teacher's server span and its own spans below the trainer's client call, under their resource names.
+            await page.GetByText("teacher.cache.lookup").First.WaitForAsync();
+            var rows = await page.GetByRole(AriaRole.Row).AllInnerTextsAsync();
+            Assert.Contains(rows, row => row.Contains("trainer.teacher_score") && row.Contains("trainer"));
+            Assert.Contains(rows, row => row.Contains("POST /v1/score") && row.Contains("teacher"));
+            Assert.Contains(rows, row => row.Contains("teacher.batch.wait") && row.Contains("teacher"));
 
             // The evaluator's reports page: the run with its evaluations of steps 0 and 3.
             await page.GotoAsync(reportsUrl!);
