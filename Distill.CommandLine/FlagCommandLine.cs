@@ -1,0 +1,146 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Runtime.CompilerServices;
+
+namespace Distill.CommandLine;
+
+/// <summary>
+/// Flags on System.CommandLine commands, and back out as configuration. A program declares its flags once
+/// (<see cref="Flag"/>), adds them to its root command or subcommands (<see cref="AddFlags{TCommand}"/>), runs it with
+/// <see cref="InvokeAsync"/> (parse errors become <c>error: …</c> lines and exit code 2; <c>--help</c> lists every flag
+/// with its default and meaning), and in its action binds its options from <see cref="ToConfiguration(ParseResult)"/>.
+/// </summary>
+public static class FlagCommandLine
+{
+    // Which flag each option was made from, so a parse result can be read back as configuration.
+    private static readonly ConditionalWeakTable<Option, Flag> FlagsOf = [];
+
+    /// <summary>Adds an option per flag to <paramref name="command"/>.</summary>
+    public static TCommand AddFlags<TCommand>(this TCommand command, IEnumerable<Flag> flags) where TCommand : Command
+    {
+        foreach (var flag in flags)
+            command.Options.Add(OptionOf(flag));
+        return command;
+    }
+
+    /// <summary>The option a flag becomes; each call makes a new one (an option may be added to several commands).</summary>
+    public static Option OptionOf(Flag flag)
+    {
+        Option option = flag.Kind switch
+        {
+            FlagKind.Switch => new Option<bool>(flag.Name) { Arity = ArgumentArity.ZeroOrOne },
+            FlagKind.List => new Option<string[]>(flag.Name) { AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore },
+            _ => new Option<string>(flag.Name),
+        };
+        option.Description = flag.Choices is { Count: > 0 } choices
+            ? $"{flag.Description} One of {string.Join(", ", choices)}."
+            : flag.Description;
+        option.Required = flag.Required;
+        // Shown by --help as [default: …]; a value never given is not written to configuration (see ToConfiguration),
+        // so the options type's own default is what binds, and the help text only reports it.
+        if (flag.Default is { } defaultValue)
+        {
+            switch (option)
+            {
+                case Option<bool> boolean: boolean.DefaultValueFactory = _ => bool.Parse(defaultValue); break;
+                case Option<string[]> list: list.DefaultValueFactory = _ => [defaultValue]; break;
+                case Option<string> text: text.DefaultValueFactory = _ => defaultValue; break;
+            }
+        }
+        if (flag.Choices is { Count: > 0 } allowed && option is Option<string> choice)
+        {
+            choice.Validators.Add(result =>
+            {
+                if (result.Implicit) return;
+                var value = result.GetValueOrDefault<string>();
+                if (!allowed.Contains(value?.Trim(), StringComparer.OrdinalIgnoreCase))
+                    result.AddError($"{flag.Name} must be one of {string.Join("|", allowed)} (got {value}).");
+            });
+        }
+        FlagsOf.AddOrUpdate(option, flag);
+        return option;
+    }
+
+    /// <summary>
+    /// The configuration the flags given on the command line set, on the command that runs and those above it. A flag
+    /// not given writes nothing, so configuration files and environment variables still apply below the command line.
+    /// </summary>
+    public static Dictionary<string, string?> ToConfiguration(this ParseResult parse)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        for (SymbolResult? result = parse.CommandResult; result is not null; result = result.Parent)
+        {
+            if (result is not CommandResult command) continue;
+            foreach (var given in command.Children.OfType<OptionResult>())
+            {
+                if (given.Implicit || !FlagsOf.TryGetValue(given.Option, out var flag) || values.ContainsKey(flag.Key)) continue;
+                switch (flag.Kind)
+                {
+                    case FlagKind.Switch:
+                        values[flag.Key] = given.GetValueOrDefault<bool>() ? "true" : "false";
+                        break;
+                    case FlagKind.List:
+                        var items = given.GetValueOrDefault<string[]>() ?? [];
+                        for (int i = 0; i < items.Length; i++)
+                            values[$"{flag.Key}:{i}"] = items[i];
+                        break;
+                    default:
+                        values[flag.Key] = given.GetValueOrDefault<string>();
+                        break;
+                }
+            }
+        }
+        return values;
+    }
+
+    /// <summary>
+    /// Flags to configuration without a command to run, for a program that binds its options before it does anything
+    /// else. There is no <c>--help</c> here: that needs a command (<see cref="InvokeAsync"/>).
+    /// </summary>
+    /// <exception cref="OptionsValidationProblem">An unknown flag or a missing value; the message names the flag.</exception>
+    public static Dictionary<string, string?> ToConfiguration(IEnumerable<Flag> flags, IReadOnlyList<string> args)
+    {
+        var parse = new Command("flags").AddFlags(flags).Parse(args);
+        if (parse.Errors.Count > 0)
+            throw new OptionsValidationProblem(string.Join(Environment.NewLine, parse.Errors.Select(Message)));
+        return parse.ToConfiguration();
+    }
+
+    /// <summary>
+    /// Parses <paramref name="args"/> and runs the chosen command. A parse error, or an
+    /// <see cref="OptionsValidationProblem"/> from the action, is written as <c>error: …</c> to standard error and
+    /// returns <see cref="ExitCodes.Usage"/>; other exceptions propagate (they are bugs or faults, not usage).
+    /// </summary>
+    public static async Task<int> InvokeAsync(this RootCommand root, IReadOnlyList<string> args,
+        TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
+    {
+        error ??= Console.Error;
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var problem in parse.Errors)
+                await error.WriteLineAsync($"error: {Message(problem)}");
+            await error.WriteLineAsync($"(see {root.Name} --help)");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            if (output is not null) configuration.Output = output;
+            configuration.Error = error;
+            return await parse.InvokeAsync(configuration, cancellationToken);
+        }
+        catch (OptionsValidationProblem problem)
+        {
+            foreach (var line in problem.Message.Split(Environment.NewLine))
+                await error.WriteLineAsync($"error: {line}");
+            return ExitCodes.Usage;
+        }
+    }
+
+    // System.CommandLine says "Unrecognized command or argument '--treshold'."; a flag is what was meant.
+    private static string Message(ParseError error) =>
+        error.Message.StartsWith("Unrecognized command or argument '--", StringComparison.Ordinal)
+            ? $"unknown flag {error.Message["Unrecognized command or argument ".Length..].Trim('.', '\'')}."
+            : error.Message;
+}
