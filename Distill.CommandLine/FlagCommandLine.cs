@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.ComponentModel;
 using System.CommandLine.Parsing;
 using System.Runtime.CompilerServices;
 
@@ -14,6 +15,34 @@ public static class FlagCommandLine
 {
     // Which flag each option was made from, so a parse result can be read back as configuration.
     private static readonly ConditionalWeakTable<Option, Flag> FlagsOf = [];
+
+    /// <summary>
+    /// The flags, each without a <see cref="Flag.Default"/> given the value its key binds to in
+    /// <paramref name="defaults"/> (a new options object), so <c>--help</c> shows the options type's own defaults
+    /// instead of a second copy of them. Keys are matched as <c>{section}:{Property}</c>; enums are written by their
+    /// type converter (kebab-case, where the enum declares it), null and NaN values show no default. A property renamed with
+    /// [ConfigurationKeyName] is found by that name (matched by the attribute's type name: this library references
+    /// System.CommandLine only).
+    /// </summary>
+    public static IReadOnlyList<Flag> WithDefaultsFrom(this IEnumerable<Flag> flags, object defaults, string section) =>
+    [
+        .. flags.Select(flag =>
+        {
+            if (flag.Default is not null || !flag.Key.StartsWith(section + ":", StringComparison.OrdinalIgnoreCase))
+                return flag;
+            var name = flag.Key[(section.Length + 1)..];
+            var property = defaults.GetType().GetProperties().FirstOrDefault(property =>
+                string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase)
+                || property.GetCustomAttributes(true).Any(attribute => attribute.GetType().Name == "ConfigurationKeyNameAttribute"
+                    && string.Equals(attribute.GetType().GetProperty("Name")?.GetValue(attribute) as string, name, StringComparison.OrdinalIgnoreCase)));
+            // NaN is how a required number says "not given yet": no default to show.
+            if (property?.GetValue(defaults) is not { } value || value is double.NaN)
+                return flag;
+            var text = value is bool boolean ? (boolean ? "true" : "false")
+                : TypeDescriptor.GetConverter(value.GetType()).ConvertToInvariantString(value);
+            return flag with { Default = text };
+        }),
+    ];
 
     /// <summary>Adds an option per flag to <paramref name="command"/>.</summary>
     public static TCommand AddFlags<TCommand>(this TCommand command, IEnumerable<Flag> flags) where TCommand : Command
@@ -125,7 +154,8 @@ public static class FlagCommandLine
         }
         try
         {
-            var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            // No signal handling here: each program stops on Ctrl+C its own way (a host drains, a trainer checkpoints).
+            var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
             if (output is not null) configuration.Output = output;
             configuration.Error = error;
             return await parse.InvokeAsync(configuration, cancellationToken);

@@ -100,15 +100,9 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
             manifest?.Objective ?? "unknown",
             threshold,
             settings.Estimator ?? CostEstimator.K1,
-            settings.Aggregation ?? (manifest is null ? CostAggregation.Sum : ParseEnum<CostAggregation>(manifest.CostAggregation, "costAggregation", run!)),
-            manifest is null ? BudgetScope.Sequence : ParseEnum<BudgetScope>(manifest.BudgetScope, "budgetScope", run!));
+            settings.Aggregation ?? manifest?.CostAggregation ?? CostAggregation.Sum,
+            manifest?.BudgetScope ?? BudgetScope.Sequence);
     }
-
-    /// <summary>Reads "top-k-exact", "TopKExact" or "top_k_exact" alike: the manifest is written by another program.</summary>
-    private static TEnum ParseEnum<TEnum>(string text, string field, RunDirectory run) where TEnum : struct, Enum =>
-        Enum.TryParse<TEnum>(text.Replace("-", "").Replace("_", ""), ignoreCase: true, out var value)
-            ? value
-            : throw new InvalidDataException($"{run.ManifestPath}: unknown {field} '{text}'.");
 
     private static int? StepOf(string checkpoint) =>
         Path.GetFileName(checkpoint) is { } name && name.StartsWith("step-", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), out var step)

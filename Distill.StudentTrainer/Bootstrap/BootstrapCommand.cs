@@ -1,5 +1,6 @@
-using Distill.ServiceDefaults;
+using System.CommandLine;
 using System.Diagnostics;
+using Distill.CommandLine;
 using Distill.Core.Generation;
 using Distill.Core.Modeling;
 using Distill.Core.Runs;
@@ -14,8 +15,11 @@ using static TorchSharp.torch;
 
 namespace Distill.StudentTrainer.Bootstrap;
 
+/// <summary>What <c>bootstrap</c> does, bound from the <c>Bootstrap</c> section (flags: <see cref="TrainerCommandLine.BootstrapFlags"/>).</summary>
 public sealed class BootstrapOptions
 {
+    public const string SectionName = "Bootstrap";
+
     public string Output { get; set; } = "data/models";
     public string Device { get; set; } = "auto";
     public int Seed { get; set; } = 1;
@@ -24,11 +28,6 @@ public sealed class BootstrapOptions
     public int? StudentSteps { get; set; }
     public int EvaluationProblems { get; set; } = 500;
 
-    public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>
-    {
-        ["--output"] = "Output", ["--device"] = "Device", ["--seed"] = "Seed", ["--force"] = "Force",
-        ["--teacher-steps"] = "TeacherSteps", ["--student-steps"] = "StudentSteps", ["--eval-problems"] = "EvaluationProblems",
-    };
 }
 
 /// <summary>What the bootstrap measured, written to <c>bootstrap.json</c> beside the two checkpoints.</summary>
@@ -45,22 +44,26 @@ public static class BootstrapCommand
 {
     public const string ReportFileName = "bootstrap.json";
 
-    public static Task<int> RunAsync(string[] args)
+    /// <summary>The <c>bootstrap</c> command's action: its flags bound, then <see cref="RunAsync(BootstrapOptions)"/>.</summary>
+    public static Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         BootstrapOptions options;
         try
         {
-            var configuration = new ConfigurationBuilder()
-                .AddInMemoryCollection(CommandLineFlags.ToConfiguration(args, BootstrapOptions.Flags, new HashSet<string> { "--force" }))
-                .Build();
-            options = configuration.Get<BootstrapOptions>() ?? new BootstrapOptions();
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(parse.ToConfiguration()).Build();
+            options = configuration.GetSection(BootstrapOptions.SectionName).Get<BootstrapOptions>() ?? new BootstrapOptions();
         }
-        catch (Exception error) when (error is OptionsValidationProblem or InvalidOperationException)
+        catch (InvalidOperationException error)
         {
-            Console.Error.WriteLine($"error: {error.Message}");
-            return Task.FromResult(2);
+            // A value of the wrong type ("--seed one"): the binder's message names the key and the value.
+            throw new OptionsValidationProblem(error.InnerException?.Message is { } inner ? $"{error.Message} {inner}" : error.Message);
         }
+        return RunAsync(options);
+    }
 
+    /// <summary>Trains the default models unless they exist (and <see cref="BootstrapOptions.Force"/> is not set).</summary>
+    public static Task<int> RunAsync(BootstrapOptions options)
+    {
         var report = Path.Combine(options.Output, ReportFileName);
         if (File.Exists(report) && !options.Force)
         {

@@ -21,7 +21,8 @@ public static class TestRuns
     public static RunDirectory CreateRun(string path, string runId, string objective = "cmdp", double threshold = 2.0)
     {
         var run = new RunDirectory(path);
-        RunDirectory.WriteJsonAtomically(run.ManifestPath, new RunManifest(runId, objective, threshold, "k1", "sum", "sequence", 7,
+        RunDirectory.WriteJsonAtomically(run.ManifestPath, new RunManifest(runId, objective, threshold, CostEstimator.K1,
+            CostAggregation.Sum, BudgetScope.Sequence, 7,
             "student", "teacher", "arithmetic", 100, DateTimeOffset.UnixEpoch));
         return run;
     }
