@@ -62,15 +62,21 @@ public static class ConsoleProgress
         public void WriteLine(string line) => AnsiConsole.MarkupLine(Markup.Escape(line));
     }
 
-    /// <summary>"description: step 3/10, 0.25 runs/s, about 28 s left: status", one line per step.</summary>
+    /// <summary>
+    /// "description: step 3/10, 0.25 runs/s, about 28 s left: status": a line per step, or per twentieth of the work when
+    /// there are many steps (a log needs the trend, not every training step), and always the last.
+    /// </summary>
     internal sealed class PlainLines(string description, int total, string unit, TextWriter output) : IProgressSteps
     {
         private readonly Stopwatch clock = Stopwatch.StartNew();
-        private int done;
+        private readonly int every = Math.Max(1, total / 20);
+        private int done, written;
 
         public void Advance(int count = 1, string? status = null)
         {
             done += count;
+            if (done - written < every && done < total) return;
+            written = done;
             double rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             var left = rate > 0 && total > done ? $", about {Duration((total - done) / rate)} left" : "";
             output.WriteLine($"{description}: step {done}/{total}, {Rate(rate, unit)}{left}{(status is null ? "" : $": {status}")}");

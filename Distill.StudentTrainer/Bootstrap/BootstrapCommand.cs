@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Distill.CommandLine;
 using Distill.Core.Generation;
 using Distill.Core.Modeling;
+using Distill.Core.Progress;
 using Distill.Core.Runs;
 using Distill.Core.Scoring;
 using Distill.Core.Tasks;
@@ -89,8 +90,9 @@ public static class BootstrapCommand
         if (options.TeacherSteps is { } teacherSteps) teacherRecipe = teacherRecipe with { Steps = teacherSteps };
         if (options.StudentSteps is { } studentSteps) studentRecipe = studentRecipe with { Steps = studentSteps };
 
-        var teacher = Train(teacherRecipe, training, heldOut, tokenizer, device, options);
-        var student = Train(studentRecipe, training, heldOut, tokenizer, device, options);
+        var (teacher, student) = ConsoleProgress.Run("Bootstrap", teacherRecipe.Steps + studentRecipe.Steps, "steps", progress =>
+            (Train(teacherRecipe, training, heldOut, tokenizer, device, options, progress),
+             Train(studentRecipe, training, heldOut, tokenizer, device, options, progress)));
         var report = new BootstrapReport(teacher, student, clock.Elapsed.TotalSeconds, Environment.ProcessorCount, DateTimeOffset.UtcNow);
         RunDirectory.WriteJsonAtomically(Path.Combine(options.Output, ReportFileName), report);
         Console.WriteLine($"Default models in {Path.GetFullPath(options.Output)}: teacher {teacher.GreedyAccuracy:P1}, " +
@@ -100,7 +102,7 @@ public static class BootstrapCommand
     }
 
     private static ModelReport Train(ModelRecipe recipe, ScoringItem[] training, IReadOnlyList<MathProblem> heldOut,
-        CharTokenizer tokenizer, Device device, BootstrapOptions options)
+        CharTokenizer tokenizer, Device device, BootstrapOptions options, IProgressSteps progress)
     {
         var clock = Stopwatch.StartNew();
         torch.manual_seed(options.Seed);
@@ -114,14 +116,13 @@ public static class BootstrapCommand
                 group.LearningRate = SupervisedFineTuning.LearningRate(recipe.LearningRate, step, recipe.Steps, recipe.WarmupSteps);
             var batch = Enumerable.Range(0, recipe.BatchSize).Select(_ => training[random.Next(training.Length)]).ToArray();
             loss = SupervisedFineTuning.Step(model, optimizer, batch, maxGradNorm: 1.0);
-            if (step % 50 == 0 || step == recipe.Steps)
-                Console.WriteLine($"{recipe.Name}: step {step}/{recipe.Steps} loss {loss:0.0000} ({clock.Elapsed.TotalSeconds:0}s)");
+            progress.Advance(status: $"{recipe.Name} step {step}/{recipe.Steps}, loss {loss:0.0000}");
         }
 
         double accuracy = GreedyAccuracy(model, tokenizer, heldOut);
         var path = Path.Combine(options.Output, recipe.Name);
         ModelCheckpoint.Save(path, model, recipe.Config, tokenizer.ToFiles());
-        Console.WriteLine($"{recipe.Name}: {accuracy:P1} greedy exact match on {heldOut.Count} held-out problems; saved to {path}.");
+        progress.WriteLine($"{recipe.Name}: {accuracy:P1} greedy exact match on {heldOut.Count} held-out problems; saved to {path}.");
         long parameters = model.parameters().Sum(p => p.numel());
         return new ModelReport(Path.GetFullPath(path), parameters, recipe.Steps, loss, accuracy, heldOut.Count, clock.Elapsed.TotalSeconds);
     }
