@@ -34,6 +34,12 @@ public sealed record Flag(string Name, string Key, string Description)
     /// <summary>A parse error unless the flag is given.</summary>
     public bool Required { get; init; }
 
+    /// <summary>
+    /// What each value must be, checked at parse time so a typo is named by its flag before anything starts:
+    /// <see cref="FlagChecks"/> has the common ones. Returns what is expected ("an integer") when the value is not that.
+    /// </summary>
+    public Func<string, string?>? Check { get; init; }
+
     /// <summary>A value flag.</summary>
     public static Flag Value(string name, string key, string description, string? defaultValue = null) =>
         new(name, key, description) { Default = defaultValue };
@@ -45,4 +51,21 @@ public sealed record Flag(string Name, string Key, string Description)
     /// <summary>A flag taking several values.</summary>
     public static Flag List(string name, string key, string description, string? defaultValue = null) =>
         new(name, key, description) { Kind = FlagKind.List, Default = defaultValue };
+}
+
+/// <summary>Checks for <see cref="Flag.Check"/>: each returns what a value must be, or null when it is one.</summary>
+public static class FlagChecks
+{
+    public static string? Integer(string value) =>
+        int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _) ? null : "an integer";
+
+    public static string? Number(string value) =>
+        double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _) ? null : "a number";
+
+    // "teacher:5000" is an absolute URI with the scheme "teacher": only http(s) is a service address.
+    public static string? AbsoluteUri(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? null : "an absolute http(s) URL";
+
+    public static string? Duration(string value) =>
+        TimeSpan.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out _) ? null : "a duration such as 00:00:02";
 }

@@ -86,7 +86,18 @@ public static class FlagCommandLine
                     result.AddError($"{flag.Name} must be one of {string.Join("|", allowed)} (got {value}).");
             });
         }
-        FlagsOf.AddOrUpdate(option, flag);
+        if (flag.Check is { } check)
+        {
+            option.Validators.Add(result =>
+            {
+                if (result.Implicit) return;
+                var values = result.Tokens.Select(token => token.Value);
+                foreach (var value in values)
+                    if (check(value) is { } expected)
+                        result.AddError($"{flag.Name} must be {expected} (got {value}).");
+            });
+        }
+                FlagsOf.AddOrUpdate(option, flag);
         return option;
     }
 

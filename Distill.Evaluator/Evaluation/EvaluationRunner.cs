@@ -1,4 +1,5 @@
 using Distill.Core.Divergence;
+using Distill.Core.Progress;
 using Distill.Core.Runs;
 using Distill.Evaluator.Reports;
 using Distill.Evaluator.Runs;
@@ -36,13 +37,15 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
     }
 
     /// <summary>Evaluates the given checkpoint directories one by one; 0 when all were evaluated, 1 when any failed.</summary>
-    public async Task<int> EvaluateCheckpointsAsync(IEnumerable<string> checkpointDirectories, CancellationToken cancellationToken)
+    public async Task<int> EvaluateCheckpointsAsync(IEnumerable<string> checkpointDirectories, CancellationToken cancellationToken,
+        IProgressSteps? progress = null)
     {
         var failures = 0;
         foreach (var directory in checkpointDirectories.Select(Path.GetFullPath))
         {
             var stored = await EvaluateCheckpointAsync(directory, cancellationToken);
             if (!stored.Succeeded) failures++;
+            progress?.Advance(status: $"{stored.RunId} step {stored.Step} {(stored.Succeeded ? "evaluated" : "failed")}");
         }
         return failures == 0 ? 0 : 1;
     }

@@ -20,7 +20,7 @@ public static class TrainerCommandLine
     /// <summary>Every flag of a training run.</summary>
     public static readonly IReadOnlyList<Flag> Flags = new Flag[]
     {
-        Flag.Value("--teacher", "TeacherClient:BaseAddress", "The teacher service's base URL (default: service discovery of 'teacher')."),
+        Flag.Value("--teacher", "TeacherClient:BaseAddress", "The teacher service's base URL (default: service discovery of 'teacher').") with { Check = FlagChecks.AbsoluteUri },
         new("--objective", Key(nameof(TrainerOptions.Objective)), "What to train on (README, \"Objectives\").") { Choices = TrainingObjectiveFactory.Names },
         Flag.Value("--student", Key(nameof(TrainerOptions.Student)), "The checkpoint directory the student starts from (required)."),
         Flag.Value("--dataset", Key(nameof(TrainerOptions.Dataset)), "'generated' (the built-in task) or a GSM8K/MATH JSONL file."),
