@@ -17,30 +17,49 @@ public static class FlagCommandLine
     private static readonly ConditionalWeakTable<Option, Flag> FlagsOf = [];
 
     /// <summary>
-    /// The flags, each without a <see cref="Flag.Default"/> given the value its key binds to in
-    /// <paramref name="defaults"/> (a new options object), so <c>--help</c> shows the options type's own defaults
-    /// instead of a second copy of them. Keys are matched as <c>{section}:{Property}</c>; enums are written by their
-    /// type converter (kebab-case, where the enum declares it), null and NaN values show no default. A property renamed with
+    /// The flags, completed from the options type they bind to: a flag without a <see cref="Flag.Default"/> shows the
+    /// value its key has in <paramref name="defaults"/> (a new options object), so <c>--help</c> reports the options
+    /// type's own defaults instead of a second copy of them; a flag without a <see cref="Flag.Check"/> gets the one of
+    /// its property's type (integer, number, duration, URL), so "--steps many" is a parse error naming the flag rather
+    /// than a binding failure at start-up. Keys are matched as <c>{section}:{Property}</c>; enums are written by their
+    /// type converter (kebab-case, where the enum declares it); null and NaN show no default. A property renamed with
     /// [ConfigurationKeyName] is found by that name (matched by the attribute's type name: this library references
     /// System.CommandLine only).
     /// </summary>
-    public static IReadOnlyList<Flag> WithDefaultsFrom(this IEnumerable<Flag> flags, object defaults, string section) =>
+    public static IReadOnlyList<Flag> BoundTo(this IEnumerable<Flag> flags, object defaults, string section) =>
     [
         .. flags.Select(flag =>
         {
-            if (flag.Default is not null || !flag.Key.StartsWith(section + ":", StringComparison.OrdinalIgnoreCase))
+            if (!flag.Key.StartsWith(section + ":", StringComparison.OrdinalIgnoreCase))
                 return flag;
             var name = flag.Key[(section.Length + 1)..];
             var property = defaults.GetType().GetProperties().FirstOrDefault(property =>
                 string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase)
                 || property.GetCustomAttributes(true).Any(attribute => attribute.GetType().Name == "ConfigurationKeyNameAttribute"
                     && string.Equals(attribute.GetType().GetProperty("Name")?.GetValue(attribute) as string, name, StringComparison.OrdinalIgnoreCase)));
-            // NaN is how a required number says "not given yet": no default to show.
-            if (property?.GetValue(defaults) is not { } value || value is double.NaN)
+            if (property is null)
                 return flag;
-            var text = value is bool boolean ? (boolean ? "true" : "false")
-                : TypeDescriptor.GetConverter(value.GetType()).ConvertToInvariantString(value);
-            return flag with { Default = text };
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (type.IsGenericType && type.GetGenericArguments() is [var item]) type = item; // List<double>: each value a number
+            // Enums are checked by their Choices; their type code is their underlying integer's.
+            var check = flag.Check ?? (flag.Kind == FlagKind.Switch || type.IsEnum ? null : Type.GetTypeCode(type) switch
+            {
+                TypeCode.Int32 or TypeCode.Int64 => FlagChecks.Integer,
+                TypeCode.Double or TypeCode.Single => FlagChecks.Number,
+                _ when type == typeof(TimeSpan) => FlagChecks.Duration,
+                _ when type == typeof(Uri) => FlagChecks.AbsoluteUri,
+                _ => null,
+            });
+            // NaN is how a required number says "not given yet": no default to show.
+            var value = property.GetValue(defaults);
+            var defaultText = flag.Default ?? value switch
+            {
+                null or double.NaN => null,
+                bool boolean => boolean ? "true" : "false",
+                System.Collections.ICollection { Count: 0 } => null,
+                _ => TypeDescriptor.GetConverter(value.GetType()).ConvertToInvariantString(value),
+            };
+            return flag with { Default = defaultText, Check = check };
         }),
     ];
 

@@ -67,7 +67,7 @@ public sealed class ExperimentOptions
         Flag.Value("--checkpoint-every", Key(nameof(CheckpointEvery)), "Steps between checkpoints."),
         Flag.Value("--eval-problems", Key(nameof(EvaluationProblems)), "Held-out problems every final checkpoint is evaluated on."),
         Flag.Value("--eval-samples", Key(nameof(EvaluationSamples)), "Sampled completions per held-out problem."),
-    }.WithDefaultsFrom(new ExperimentOptions(), SectionName);
+    }.BoundTo(new ExperimentOptions(), SectionName);
 
     /// <summary>The RL objectives (the factory's list; sft samples nothing, so it has no CSR to compare).</summary>
     public static readonly IReadOnlyList<string> KnownObjectives =

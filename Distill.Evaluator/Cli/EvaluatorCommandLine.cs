@@ -21,7 +21,7 @@ public sealed class EvaluatorCommandLine
     private static readonly Flag RunsRoot = Flag.Value("--runs-root", Key(nameof(EvaluatorOptions.RunsRoot)), "A folder of run directories whose evaluations the HTTP API serves.");
     private static readonly Flag Checkpoints = Flag.List("--checkpoint", Key(nameof(EvaluatorOptions.Checkpoints)), "A checkpoint directory to evaluate; repeat for several.") with { Required = true };
     private static readonly Flag Output = Flag.Value("--out", Key(nameof(EvaluatorOptions.OutputDirectory)), "Where reports go (evaluate: for checkpoints outside a run directory; compare: the table and Pareto plot).");
-    private static readonly Flag PollInterval = Flag.Value("--poll-interval", Key(nameof(EvaluatorOptions.PollInterval)), "How often a watched run directory is read.") with { Check = FlagChecks.Duration };
+    private static readonly Flag PollInterval = Flag.Value("--poll-interval", Key(nameof(EvaluatorOptions.PollInterval)), "How often a watched run directory is read.");
 
     /// <summary>How a checkpoint is evaluated: the flags of <c>evaluate</c> and <c>watch</c>.</summary>
     public static readonly IReadOnlyList<Flag> GenerationFlags = new[]
@@ -30,20 +30,20 @@ public sealed class EvaluatorCommandLine
         Flag.Value("--teacher-checkpoint", Key(nameof(EvaluatorOptions.TeacherCheckpoint)), "The teacher's checkpoint directory, for its own accuracy on the held-out set."),
         Flag.Value("--device", Key(nameof(EvaluatorOptions.Device)), "cpu, cuda, cuda:N or auto."),
         Flag.Value("--data", Key(nameof(EvaluatorOptions.DataFile)), "Held-out set: a GSM8K or MATH JSONL file (default: generated test-split problems)."),
-        Flag.Value("--problems", Key(nameof(EvaluatorOptions.Problems)), "How many held-out problems.") with { Check = FlagChecks.Integer },
-        Flag.Value("--data-seed", Key(nameof(EvaluatorOptions.DataSeed)), "Seed of the generated held-out problems.") with { Check = FlagChecks.Integer },
-        Flag.Value("--samples", Key(nameof(EvaluatorOptions.SamplesPerProblem)), "Sampled completions per problem (pass@1, KL and CSR).") with { Check = FlagChecks.Integer },
-        Flag.Value("--temperature", Key(nameof(EvaluatorOptions.Temperature)), "Sampling temperature (default: the run's τ, else 1).") with { Check = FlagChecks.Number },
-        Flag.Value("--max-new-tokens", Key(nameof(EvaluatorOptions.MaxNewTokens)), "Longest completion generated.") with { Check = FlagChecks.Integer },
-        Flag.Value("--batch-size", Key(nameof(EvaluatorOptions.BatchSize)), "Completions generated and scored together.") with { Check = FlagChecks.Integer },
-        Flag.Value("--seed", Key(nameof(EvaluatorOptions.Seed)), "Sampling seed.") with { Check = FlagChecks.Integer },
-        Flag.Value("--threshold", Key(nameof(EvaluatorOptions.Threshold)), "KL threshold d (default: the run's).") with { Check = FlagChecks.Number },
+        Flag.Value("--problems", Key(nameof(EvaluatorOptions.Problems)), "How many held-out problems."),
+        Flag.Value("--data-seed", Key(nameof(EvaluatorOptions.DataSeed)), "Seed of the generated held-out problems."),
+        Flag.Value("--samples", Key(nameof(EvaluatorOptions.SamplesPerProblem)), "Sampled completions per problem (pass@1, KL and CSR)."),
+        Flag.Value("--temperature", Key(nameof(EvaluatorOptions.Temperature)), "Sampling temperature (default: the run's τ, else 1)."),
+        Flag.Value("--max-new-tokens", Key(nameof(EvaluatorOptions.MaxNewTokens)), "Longest completion generated."),
+        Flag.Value("--batch-size", Key(nameof(EvaluatorOptions.BatchSize)), "Completions generated and scored together."),
+        Flag.Value("--seed", Key(nameof(EvaluatorOptions.Seed)), "Sampling seed."),
+        Flag.Value("--threshold", Key(nameof(EvaluatorOptions.Threshold)), "KL threshold d (default: the run's)."),
         new Flag("--cost-estimator", Key(nameof(EvaluatorOptions.Estimator)),
             "How the KL is estimated (default: the lowest-variance one the teacher allows).") { Choices = KebabCaseEnum.Spellings<CostEstimator>() },
         new Flag("--cost-aggregation", Key(nameof(EvaluatorOptions.Aggregation)), "C as the sum or the mean of c_t (default: the run's).") { Choices = KebabCaseEnum.Spellings<CostAggregation>() },
-        Flag.Value("--top-k", Key(nameof(EvaluatorOptions.TopK)), "k of the top-k exact estimator (default: the teacher's largest).") with { Check = FlagChecks.Integer },
-        Flag.List("--sweep", Key(nameof(EvaluatorOptions.SweepThresholds)), "Thresholds of the CSR sweep (default: d × 1/8 … 8).") with { Check = FlagChecks.Number },
-    }.WithDefaultsFrom(new EvaluatorOptions(), EvaluatorOptions.SectionName);
+        Flag.Value("--top-k", Key(nameof(EvaluatorOptions.TopK)), "k of the top-k exact estimator (default: the teacher's largest)."),
+        Flag.List("--sweep", Key(nameof(EvaluatorOptions.SweepThresholds)), "Thresholds of the CSR sweep (default: d × 1/8 … 8)."),
+    }.BoundTo(new EvaluatorOptions(), EvaluatorOptions.SectionName);
 
     private readonly Argument<string[]> runs = new("run-dir") { Description = "Run directories to compare.", Arity = ArgumentArity.OneOrMore };
 
@@ -57,12 +57,12 @@ public sealed class EvaluatorCommandLine
         Func<CommandInput, CancellationToken, Task<int>> watch,
         Func<CommandInput, CancellationToken, Task<int>> compare)
     {
-        Flag[] serveFlags = [.. new[] { RunsRoot, RunDirectory }.WithDefaultsFrom(new EvaluatorOptions(), EvaluatorOptions.SectionName)];
+        Flag[] serveFlags = [.. new[] { RunsRoot, RunDirectory }.BoundTo(new EvaluatorOptions(), EvaluatorOptions.SectionName)];
         var serveCommand = Command("serve", "Serve the stored evaluations over HTTP (GET /v1/evaluations, /health).", serve, serveFlags);
         var evaluateCommand = Command("evaluate", "Evaluate checkpoints once, write their reports, exit 1 if any failed.", evaluate,
             [Checkpoints, Output, .. GenerationFlags]);
         var watchCommand = Command("watch", "Evaluate each checkpoint of a run as it is announced; serve the results over HTTP; exit once the run is complete.",
-            watch, [RunDirectory with { Required = true }, RunsRoot, .. new[] { PollInterval }.WithDefaultsFrom(new EvaluatorOptions(), EvaluatorOptions.SectionName), .. GenerationFlags]);
+            watch, [RunDirectory with { Required = true }, RunsRoot, .. new[] { PollInterval }.BoundTo(new EvaluatorOptions(), EvaluatorOptions.SectionName), .. GenerationFlags]);
         var compareCommand = Command("compare", "One table over runs: objective, threshold, accuracy, CSR, mean KL, tokens; plus the Pareto plot.", compare, Output);
         compareCommand.Arguments.Add(runs);
 

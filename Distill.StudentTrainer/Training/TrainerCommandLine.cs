@@ -63,7 +63,7 @@ public static class TrainerCommandLine
         new("--advantage", Key(nameof(ObjectiveOptions.Advantage)), "How rewards become advantages (docs/method.md).") { Choices = Spellings<AdvantageMode>() },
         Flag.Switch("--distill-per-token", Key(nameof(ObjectiveOptions.DistillPerToken)), "distill with per-token advantages −Σ_{u≥t} c_u instead of one −C per sample."),
         Flag.Value("--clip-eps", Key(nameof(ObjectiveOptions.ClipEpsilon)), "The PPO clip ε in (0, 1); none trains without clipping."),
-    }.WithDefaultsFrom(new TrainerOptions(), TrainerOptions.SectionName).WithDefaultsFrom(new ObjectiveOptions(), TrainerOptions.SectionName);
+    }.BoundTo(new TrainerOptions(), TrainerOptions.SectionName).BoundTo(new ObjectiveOptions(), TrainerOptions.SectionName);
 
     /// <summary>Every flag of <c>bootstrap</c>.</summary>
     public static readonly IReadOnlyList<Flag> BootstrapFlags = new[]
@@ -75,7 +75,7 @@ public static class TrainerCommandLine
         Flag.Value("--teacher-steps", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.TeacherSteps)}", "Training steps of the teacher (default: its recipe's)."),
         Flag.Value("--student-steps", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.StudentSteps)}", "Training steps of the student (default: its recipe's)."),
         Flag.Value("--eval-problems", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.EvaluationProblems)}", "Held-out problems each model is graded on."),
-    }.WithDefaultsFrom(new BootstrapOptions(), BootstrapOptions.SectionName);
+    }.BoundTo(new BootstrapOptions(), BootstrapOptions.SectionName);
 
     /// <summary>The root command trains; <c>bootstrap</c> trains the default teacher and student.</summary>
     public static RootCommand Create(Func<ParseResult, CancellationToken, Task<int>> train, Func<ParseResult, CancellationToken, Task<int>> bootstrap)

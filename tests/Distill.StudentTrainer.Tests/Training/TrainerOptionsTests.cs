@@ -53,6 +53,16 @@ public class TrainerOptionsTests
         Assert.StartsWith($"{flag} must be one of", error.Message);
     }
 
+    [Theory]
+    [InlineData("--steps", "many", "an integer")]
+    [InlineData("--threshold", "d", "a number")]
+    [InlineData("--teacher", "teacher:5000", "an absolute http(s) URL")]
+    public void AValueOfTheWrongTypeIsAParseErrorNamingItsFlag(string flag, string value, string expected)
+    {
+        var error = Assert.Throws<OptionsValidationProblem>(() => Bind(flag, value));
+        Assert.Equal($"{flag} must be {expected} (got {value}).", error.Message);
+    }
+
     [Fact]
     public void WarmupRisesLinearlyToTheLearningRateThenHoldsIt()
     {
