@@ -1,5 +1,6 @@
 using Distill.AppHost;
 using Distill.AppHost.Hosting;
+using Distill.CommandLine;
 using Distill.Dashboard;
 using Distill.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
@@ -11,7 +12,8 @@ try
 {
     var configuration = new ConfigurationBuilder()
         .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-        .AddInMemoryCollection(CommandLineFlags.ToConfiguration(args, AppHostFlags.Keys, AppHostFlags.Booleans))
+        .AddInMemoryCollection(FlagCommandLine.ToConfiguration(AppHostFlags.Keys.Select(flag => AppHostFlags.Booleans.Contains(flag.Key)
+            ? Flag.Switch(flag.Key, flag.Value, "") : Flag.Value(flag.Key, flag.Value, "")), args))
         .Build();
     options = configuration.Get<AppHostOptions>() ?? new AppHostOptions();
 }

@@ -161,7 +161,7 @@ public static class FlagCommandLine
     {
         var parse = new Command("flags").AddFlags(flags).Parse(args);
         if (parse.Errors.Count > 0)
-            throw new OptionsValidationProblem(string.Join(Environment.NewLine, parse.Errors.Select(Message)));
+            throw new OptionsValidationProblem(string.Join(Environment.NewLine, Messages(parse.Errors)));
         return parse.ToConfiguration();
     }
 
@@ -177,8 +177,8 @@ public static class FlagCommandLine
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var problem in parse.Errors)
-                await error.WriteLineAsync($"error: {Message(problem)}");
+            foreach (var problem in Messages(parse.Errors))
+                await error.WriteLineAsync($"error: {problem}");
             await error.WriteLineAsync($"(see {root.Name} --help)");
             return ExitCodes.Usage;
         }
@@ -198,9 +198,32 @@ public static class FlagCommandLine
         }
     }
 
-    // System.CommandLine says "Unrecognized command or argument '--treshold'."; a flag is what was meant.
-    private static string Message(ParseError error) =>
-        error.Message.StartsWith("Unrecognized command or argument '--", StringComparison.Ordinal)
-            ? $"unknown flag {error.Message["Unrecognized command or argument ".Length..].Trim('.', '\'')}."
-            : error.Message;
+    private const string Unrecognized = "Unrecognized command or argument ";
+
+    // System.CommandLine says "Unrecognized command or argument '--treshold'." and then the same of its value; a flag
+    // is what was meant, and its value is no second problem.
+    private static IEnumerable<string> Messages(IEnumerable<ParseError> errors)
+    {
+        bool afterUnknownFlag = false;
+        foreach (var error in errors)
+        {
+            if (error.Message.StartsWith(Unrecognized, StringComparison.Ordinal))
+            {
+                var token = error.Message[Unrecognized.Length..].TrimEnd('.').Trim('\'');
+                if (token.StartsWith("--", StringComparison.Ordinal))
+                {
+                    afterUnknownFlag = true;
+                    yield return $"unknown flag {token}.";
+                    continue;
+                }
+                if (afterUnknownFlag)
+                {
+                    afterUnknownFlag = false;
+                    continue;
+                }
+            }
+            afterUnknownFlag = false;
+            yield return error.Message;
+        }
+    }
 }
