@@ -5,16 +5,6 @@ using Distill.Evaluator.Reports;
 
 namespace Distill.Evaluator.Tests;
 
-/// <summary>A folder under the temp directory, removed when the test ends.</summary>
-public sealed class TemporaryDirectory : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("distill-evaluator-").FullName;
-
-    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}
-
 /// <summary>Real run directories as the trainer writes them, and evaluations as the evaluator stores them.</summary>
 public static class TestRuns
 {

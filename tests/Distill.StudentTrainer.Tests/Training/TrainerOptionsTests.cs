@@ -1,4 +1,5 @@
 using Distill.CommandLine;
+using Distill.Testing;
 using Microsoft.Extensions.Configuration;
 using Distill.StudentTrainer.Training;
 
@@ -233,28 +234,21 @@ public class RunManifestTests
     [Fact]
     public void RunJsonHoldsTypedSettingsInKebabCaseAndOldFilesWithTheCSharpNamesStillRead()
     {
-        var directory = Directory.CreateTempSubdirectory("distill-manifest-");
-        try
-        {
-            var run = new Core.Runs.RunDirectory(directory.FullName);
-            var manifest = new Core.Runs.RunManifest("r", "cmdp", 6, Core.Divergence.CostEstimator.TopKExact, Core.Divergence.CostAggregation.Mean,
-                Core.Divergence.BudgetScope.Prefix, 1, "student", "teacher", "generated", 10, DateTimeOffset.UnixEpoch, 0.7);
-            Core.Runs.RunDirectory.WriteJsonAtomically(run.ManifestPath, manifest);
-            var written = File.ReadAllText(run.ManifestPath);
-            Assert.Contains("\"costEstimator\":\"top-k-exact\"", written);
-            Assert.Contains("\"budgetScope\":\"prefix\"", written);
-            Assert.Equal(manifest, run.ReadManifest());
+        using var directory = new TemporaryDirectory();
+        var run = new Core.Runs.RunDirectory(directory.Path);
+        var manifest = new Core.Runs.RunManifest("r", "cmdp", 6, Core.Divergence.CostEstimator.TopKExact, Core.Divergence.CostAggregation.Mean,
+            Core.Divergence.BudgetScope.Prefix, 1, "student", "teacher", "generated", 10, DateTimeOffset.UnixEpoch, 0.7);
+        Core.Runs.RunDirectory.WriteJsonAtomically(run.ManifestPath, manifest);
+        var written = File.ReadAllText(run.ManifestPath);
+        Assert.Contains("\"costEstimator\":\"top-k-exact\"", written);
+        Assert.Contains("\"budgetScope\":\"prefix\"", written);
+        Assert.Equal(manifest, run.ReadManifest());
 
-            // As an earlier trainer wrote it: strings, some of them the enums' C# names.
-            File.WriteAllText(run.ManifestPath, """
-                {"runId":"r","objective":"cmdp","threshold":6,"costEstimator":"TopKExact","costAggregation":"Mean","budgetScope":"prefix",
-                 "seed":1,"studentPath":"student","teacherModelId":"teacher","dataset":"generated","totalSteps":10,"startedAt":"1970-01-01T00:00:00+00:00"}
-                """);
-            Assert.Equal(manifest with { Temperature = null }, run.ReadManifest());
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        // As an earlier trainer wrote it: strings, some of them the enums' C# names.
+        File.WriteAllText(run.ManifestPath, """
+            {"runId":"r","objective":"cmdp","threshold":6,"costEstimator":"TopKExact","costAggregation":"Mean","budgetScope":"prefix",
+             "seed":1,"studentPath":"student","teacherModelId":"teacher","dataset":"generated","totalSteps":10,"startedAt":"1970-01-01T00:00:00+00:00"}
+            """);
+        Assert.Equal(manifest with { Temperature = null }, run.ReadManifest());
     }
 }
