@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.ComponentModel;
 using System.CommandLine.Parsing;
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 
 namespace Distill.CommandLine;
