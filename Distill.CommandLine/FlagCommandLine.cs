@@ -90,7 +90,8 @@ public static class FlagCommandLine
         {
             switch (option)
             {
-                case Option<bool> boolean: boolean.DefaultValueFactory = _ => bool.Parse(defaultValue); break;
+                // System.CommandLine's help leaves out a boolean's default, and --resume's (true) matters.
+                case Option<bool>: option.Description += $" [default: {defaultValue}]"; break;
                 case Option<string[]> list: list.DefaultValueFactory = _ => [defaultValue]; break;
                 case Option<string> text: text.DefaultValueFactory = _ => defaultValue; break;
             }
