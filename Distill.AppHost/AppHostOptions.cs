@@ -68,6 +68,7 @@ public sealed class AppHostOptions
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
+        // Configuration and environment variables are not checked by the parser, so the choices are checked here too.
         if (TeacherBackend is not ("torch" or "onnx" or "openai"))
             problems.Add($"--teacher-backend must be torch, onnx or openai (got {TeacherBackend}).");
         if (TeacherBackend == "openai" && !Uri.TryCreate(TeacherUrl, UriKind.Absolute, out _))

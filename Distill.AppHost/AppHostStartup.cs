@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
-using Distill.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 
 namespace Distill.AppHost;
@@ -16,20 +15,19 @@ public sealed record AppHostSettings(AppHostOptions Options, string DataDirector
     /// Flags over the <c>Distill</c> section of configuration (appsettings.json, <c>Distill__*</c> variables); null,
     /// with the problems on standard error, when they cannot run.
     /// </summary>
-    public static AppHostSettings? Read(string[] args)
+    public static AppHostSettings? Read(IReadOnlyDictionary<string, string?> flags)
     {
         AppHostOptions options;
         try
         {
-            var flags = CommandLineFlags.ToConfiguration(args, AppHostFlags.Keys, AppHostFlags.Booleans);
             var configuration = new ConfigurationBuilder()
                 .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
                 .AddEnvironmentVariables()
-                .AddInMemoryCollection(flags.Select(f => KeyValuePair.Create($"{AppHostOptions.SectionName}:{f.Key}", f.Value)))
+                .AddInMemoryCollection(flags)
                 .Build();
             options = configuration.GetSection(AppHostOptions.SectionName).Get<AppHostOptions>() ?? new AppHostOptions();
         }
-        catch (Exception error) when (error is OptionsValidationProblem or InvalidOperationException)
+        catch (InvalidOperationException error)
         {
             Console.Error.WriteLine($"error: {error.Message}");
             return null;

@@ -1,11 +1,14 @@
 using Distill.AppHost;
+using Distill.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 // The platform's resource graph: cache ← teacher ← trainer, evaluator; the default models are trained first when
 // absent. Settings are flags over configuration, checked before anything starts.
-if (AppHostSettings.Read(args) is not { } settings) return 2;
-if (await settings.AskTrainerAsync(CancellationToken.None) is not { } run) return 2;
+var (flags, exitCode) = await AppHostFlags.ParseAsync(args);
+if (flags is null) return exitCode;
+if (AppHostSettings.Read(flags) is not { } settings) return ExitCodes.Usage;
+if (await settings.AskTrainerAsync(CancellationToken.None) is not { } run) return ExitCodes.Usage;
 var options = settings.Options;
 Console.WriteLine($"apphost: run directory {run.RunDirectory}: {run.Reason}.");
 

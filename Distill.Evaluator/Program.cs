@@ -1,4 +1,5 @@
-using System.CommandLine;
+using Distill.CommandLine;
+using Distill.Core.Progress;
 using Distill.Core.Runs;
 using Distill.Evaluator;
 using Distill.Evaluator.Cli;
@@ -12,13 +13,13 @@ using Spectre.Console;
 var commandLine = new EvaluatorCommandLine().Create(serve: ServeAsync, evaluate: EvaluateAsync, watch: WatchAsync, compare: CompareAsync);
 try
 {
-    return await commandLine.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await commandLine.InvokeAsync(args);
 }
 catch (OptionsValidationException invalid)
 {
-    // Bad flags are the user's to fix: say which, without a stack trace.
-    foreach (var failure in invalid.Failures) Console.Error.WriteLine(failure);
-    return 2;
+    // Bad settings are the user's to fix: say which, without a stack trace.
+    foreach (var failure in invalid.Failures) Console.Error.WriteLine($"error: {failure}");
+    return ExitCodes.Usage;
 }
 
 async Task<int> ServeAsync(CommandInput input, CancellationToken cancellationToken)
@@ -55,7 +56,9 @@ async Task<int> EvaluateAsync(CommandInput input, CancellationToken cancellation
     using var host = builder.Build();
     await host.StartAsync(cancellationToken);
     var options = host.Services.GetRequiredService<IOptions<EvaluatorOptions>>().Value;
-    var exitCode = await host.Services.GetRequiredService<EvaluationRunner>().EvaluateCheckpointsAsync(options.Checkpoints, cancellationToken);
+    var runner = host.Services.GetRequiredService<EvaluationRunner>();
+    var exitCode = await ConsoleProgress.RunAsync("Evaluating", options.Checkpoints.Count, "checkpoints",
+        progress => runner.EvaluateCheckpointsAsync(options.Checkpoints, cancellationToken, progress));
     await host.StopAsync(CancellationToken.None);
     return exitCode;
 }

@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Globalization;
-using Distill.ServiceDefaults;
+using Distill.CommandLine;
+using Distill.StudentTrainer.Objectives;
 using Microsoft.Extensions.Configuration;
 
 namespace Distill.Experiment;
@@ -37,39 +39,65 @@ public sealed class ExperimentOptions
     public int EvaluationProblems { get; set; } = 200;
     public int EvaluationSamples { get; set; } = 4;
 
-    public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>
-    {
-        ["--out"] = nameof(Output), ["--models"] = nameof(Models), ["--device"] = nameof(Device),
-        ["--thresholds"] = nameof(Thresholds), ["--seeds"] = nameof(Seeds), ["--objectives"] = nameof(Objectives),
-        ["--kl-coefs"] = nameof(KlCoefficients), ["--sensitivity"] = nameof(Sensitivity), ["--penalties"] = nameof(Penalties),
-        ["--kappas"] = nameof(Kappas), ["--lambda-lrs"] = nameof(LambdaLearningRates), ["--steps"] = nameof(Steps),
-        ["--batch-size"] = nameof(BatchSize), ["--group-size"] = nameof(GroupSize), ["--lr"] = nameof(LearningRate),
-        ["--warmup-steps"] = nameof(WarmupSteps), ["--temperature"] = nameof(Temperature),
-        ["--max-new-tokens"] = nameof(MaxNewTokens), ["--checkpoint-every"] = nameof(CheckpointEvery),
-        ["--eval-problems"] = nameof(EvaluationProblems), ["--eval-samples"] = nameof(EvaluationSamples),
-    };
+    public const string SectionName = "Experiment";
 
-    public static readonly IReadOnlySet<string> BooleanFlags = new HashSet<string> { "--sensitivity" };
+    private static string Key(string property) => $"{SectionName}:{property}";
+
+    /// <summary>Every flag of the experiment; <c>--help</c> shows the defaults above.</summary>
+    public static readonly IReadOnlyList<Flag> Flags = new[]
+    {
+        Flag.Value("--out", Key(nameof(Output)), "Where results.md, results.json, the plots and the runs go."),
+        Flag.Value("--models", Key(nameof(Models)), "The default teacher and student (trained there on first use)."),
+        Flag.Value("--device", Key(nameof(Device)), "cpu, cuda, cuda:N or auto."),
+        Flag.Value("--thresholds", Key(nameof(Thresholds)), "Comma-separated KL budgets d."),
+        Flag.Value("--seeds", Key(nameof(Seeds)), "Comma-separated seeds."),
+        Flag.Value("--objectives", Key(nameof(Objectives)), "Comma-separated objectives (README, \"Objectives\"; sft has no CSR to compare)."),
+        Flag.Value("--kl-coefs", Key(nameof(KlCoefficients)), "Comma-separated λ₀ of kl-penalty, one method each."),
+        Flag.Switch("--sensitivity", Key(nameof(Sensitivity)), "Also move cmdp's n and κ and lagrangian's λ learning rate.", defaultValue: true),
+        Flag.Value("--penalties", Key(nameof(Penalties)), "Comma-separated n of the sensitivity runs."),
+        Flag.Value("--kappas", Key(nameof(Kappas)), "Comma-separated κ of the sensitivity runs."),
+        Flag.Value("--lambda-lrs", Key(nameof(LambdaLearningRates)), "Comma-separated λ learning rates of the sensitivity runs."),
+        Flag.Value("--steps", Key(nameof(Steps)), "Training steps of every run."),
+        Flag.Value("--batch-size", Key(nameof(BatchSize)), "Prompts per step."),
+        Flag.Value("--group-size", Key(nameof(GroupSize)), "Completions per prompt."),
+        Flag.Value("--lr", Key(nameof(LearningRate)), "Learning rate."),
+        Flag.Value("--warmup-steps", Key(nameof(WarmupSteps)), "Steps of learning-rate warm-up."),
+        Flag.Value("--temperature", Key(nameof(Temperature)), "Sampling temperature τ."),
+        Flag.Value("--max-new-tokens", Key(nameof(MaxNewTokens)), "Longest completion."),
+        Flag.Value("--checkpoint-every", Key(nameof(CheckpointEvery)), "Steps between checkpoints."),
+        Flag.Value("--eval-problems", Key(nameof(EvaluationProblems)), "Held-out problems every final checkpoint is evaluated on."),
+        Flag.Value("--eval-samples", Key(nameof(EvaluationSamples)), "Sampled completions per held-out problem."),
+    }.BoundTo(new ExperimentOptions(), SectionName);
 
     /// <summary>The RL objectives (the factory's list; sft samples nothing, so it has no CSR to compare).</summary>
     public static readonly IReadOnlyList<string> KnownObjectives =
-        [.. StudentTrainer.Objectives.TrainingObjectiveFactory.Names.Where(name => !StudentTrainer.Objectives.TrainingObjectiveFactory.IsSupervised(name))];
+        [.. TrainingObjectiveFactory.All.Where(objective => !objective.IsSupervised).Select(objective => objective.Name)];
+
+    /// <summary>The experiment's command: its flags, <c>--help</c>, and <paramref name="run"/> with the options they set.</summary>
+    public static RootCommand CreateCommand(Func<ExperimentOptions, Task<int>> run)
+    {
+        var root = new RootCommand("Distill experiment: every objective over thresholds and seeds, evaluated on one held-out set.").AddFlags(Flags);
+        root.SetAction((parse, _) => run(Bind(parse.ToConfiguration())));
+        return root;
+    }
 
     /// <summary>Options from flags; the message of the exception names the flag.</summary>
     /// <exception cref="OptionsValidationProblem">An unknown flag, a value of the wrong type, or an invalid value.</exception>
-    public static ExperimentOptions Parse(IReadOnlyList<string> args)
+    public static ExperimentOptions Parse(IReadOnlyList<string> args) => Bind(FlagCommandLine.ToConfiguration(Flags, args));
+
+    /// <summary>Options from the configuration the flags set, validated once; the message of the exception names the flag.</summary>
+    /// <exception cref="OptionsValidationProblem">A value of the wrong type, or an invalid value.</exception>
+    public static ExperimentOptions Bind(IReadOnlyDictionary<string, string?> values)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(CommandLineFlags.ToConfiguration(args, Flags, BooleanFlags))
-            .Build();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         ExperimentOptions options;
         try
         {
-            options = configuration.Get<ExperimentOptions>() ?? new ExperimentOptions();
+            options = configuration.GetSection(SectionName).Get<ExperimentOptions>() ?? new ExperimentOptions();
         }
         catch (InvalidOperationException error)
         {
-            var flag = Flags.FirstOrDefault(f => error.Message.Contains($"'{f.Value}'", StringComparison.Ordinal)).Key ?? "a flag";
+            var flag = Flags.FirstOrDefault(f => error.Message.Contains($"'{f.Key}'", StringComparison.Ordinal))?.Name ?? "a flag";
             throw new OptionsValidationProblem($"{flag} has a value of the wrong type: {error.InnerException?.Message ?? error.Message}");
         }
         if (options.Validate() is { Count: > 0 } problems)

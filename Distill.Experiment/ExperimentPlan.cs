@@ -1,4 +1,5 @@
 using System.Globalization;
+using Distill.StudentTrainer.Objectives;
 
 namespace Distill.Experiment;
 
@@ -20,16 +21,22 @@ public sealed record PlannedRun(string Name, string Method, string Objective, do
     IReadOnlyDictionary<string, string> TrainerFlags, string? Variant = null)
 {
     /// <summary>
-    /// Whether d enters the objective. reward-only, kl-penalty and distill never read d: one run per seed serves
-    /// every threshold, its evaluated KLs are compared with each d.
+    /// Whether d enters the objective (the factory says). reward-only, kl-penalty and distill never read d: one run per
+    /// seed serves every threshold, its evaluated KLs are compared with each d.
     /// </summary>
-    public bool UsesThreshold => Objective is "cmdp" or "lagrangian";
+    public bool UsesThreshold => TrainingObjectiveFactory.Info(Objective).UsesThreshold;
 }
 
 public static class ExperimentPlan
 {
-    /// <summary>The default n, κ of cmdp and λ learning rate of lagrangian (the trainer's), which the sensitivity runs move.</summary>
-    public const double DefaultPenalty = 1.0, DefaultKappa = 0.1, DefaultLambdaLearningRate = 0.01;
+    private static readonly ObjectiveOptions Defaults = new();
+
+    /// <summary>The default n, κ of cmdp and λ learning rate of lagrangian (the trainer's own), which the sensitivity runs move.</summary>
+    public static double DefaultPenalty => Defaults.Penalty;
+
+    public static double DefaultKappa => Defaults.Kappa;
+
+    public static double DefaultLambdaLearningRate => Defaults.LambdaLearningRate;
 
     /// <summary>
     /// Every run, seed by seed, so an experiment stopped early has all methods for the seeds it finished. Sensitivity
@@ -44,11 +51,11 @@ public static class ExperimentPlan
             foreach (var objective in options.ObjectiveNames)
                 switch (objective)
                 {
-                    case "cmdp" or "lagrangian":
+                    case var name when TrainingObjectiveFactory.Info(name).UsesThreshold:
                         foreach (var d in thresholds)
                             runs.Add(Run(objective, objective, d, seed, RunGroup.Main, []));
                         break;
-                    case "kl-penalty":
+                    case TrainingObjectiveFactory.KlPenalty:
                         foreach (var coefficient in options.KlCoefficientValues)
                             runs.Add(Run($"kl-penalty λ={Number(coefficient)}", objective, middle, seed, RunGroup.Main,
                                 new() { ["KlCoefficient"] = Number(coefficient) }, $"kl{Number(coefficient)}"));
@@ -83,7 +90,7 @@ public static class ExperimentPlan
     private static PlannedRun Run(string method, string objective, double threshold, int seed, RunGroup group,
         Dictionary<string, string> flags, string? variant = null)
     {
-        var name = string.Join("-", new[] { objective, variant, group == RunGroup.Main && objective is "cmdp" or "lagrangian" || group == RunGroup.Sensitivity ? $"d{Number(threshold)}" : null, $"s{seed}" }
+        var name = string.Join("-", new[] { objective, variant, group == RunGroup.Main && TrainingObjectiveFactory.Info(objective).UsesThreshold || group == RunGroup.Sensitivity ? $"d{Number(threshold)}" : null, $"s{seed}" }
             .Where(part => part is not null));
         return new PlannedRun(name, method, objective, threshold, seed, group, flags, variant);
     }

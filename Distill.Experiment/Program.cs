@@ -1,50 +1,49 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Distill.CommandLine;
+using Distill.Core.Progress;
 using Distill.Experiment;
-using Distill.ServiceDefaults;
 using Distill.StudentTrainer.Bootstrap;
 
 // Does the constrained method keep the student within budget without losing accuracy? Every objective from the same
 // warm-started student, over thresholds and seeds, on one schedule; every final checkpoint evaluated on one held-out
 // set; then the table, the Pareto plot and the training curves. Runs already done are read back, so a stopped
 // experiment continues where it stopped.
-ExperimentOptions options;
-try
+return await ExperimentOptions.CreateCommand(RunAsync).InvokeAsync(args);
+
+async Task<int> RunAsync(ExperimentOptions options)
 {
-    options = ExperimentOptions.Parse(args);
+    using var stop = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+    var clock = Stopwatch.StartNew();
+
+    // The default teacher and student, trained here on first use (a no-op when they exist).
+    var models = Path.GetFullPath(options.Models);
+    if (await BootstrapCommand.RunAsync(new BootstrapOptions { Output = models, Device = options.Device }) is not 0 and var bootstrapFailed)
+        return bootstrapFailed;
+
+    await using var teacher = await ExperimentTeacher.StartAsync(Path.Combine(models, "teacher"), options.Device, stop.Token);
+    using var runner = new ExperimentRunner(options, teacher.Address, Console.Out);
+
+    var plan = ExperimentPlan.Create(options);
+    Console.WriteLine($"Experiment: {plan.Count} runs of {options.Steps} steps; teacher at {teacher.Address}; output in {Path.GetFullPath(options.Output)}.");
+    var start = await runner.EvaluateStartAsync(stop.Token);
+    var results = await ConsoleProgress.RunAsync("Experiment", plan.Count, "runs", async progress =>
+    {
+        var results = new List<RunResult>();
+        foreach (var run in plan)
+        {
+            results.Add(await runner.RunAsync(run, stop.Token));
+            progress.Advance(status: run.Name);
+        }
+        return results;
+    });
+
+    var machine = $"{RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} cores, " +
+                  $".NET {Environment.Version}, device {options.Device}";
+    var report = ExperimentReport.Create(options, results, start, "dotnet run -c Release --project Distill.Experiment -- " + string.Join(' ', args),
+        machine, clock.Elapsed.TotalSeconds);
+    report.Write(Path.GetFullPath(options.Output), results);
+    Console.WriteLine($"Done in {clock.Elapsed.TotalMinutes:0.0} min: {Path.Combine(Path.GetFullPath(options.Output), ExperimentReport.MarkdownFileName)}");
+    return report.Failures.Count == 0 ? 0 : 1;
 }
-catch (OptionsValidationProblem problem)
-{
-    Console.Error.WriteLine($"error: {problem.Message}");
-    return 2;
-}
-
-using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-var clock = Stopwatch.StartNew();
-
-// The default teacher and student, trained here on first use (a no-op when they exist).
-var models = Path.GetFullPath(options.Models);
-if (await BootstrapCommand.RunAsync(["--output", models, "--device", options.Device]) is not 0 and var bootstrapFailed)
-    return bootstrapFailed;
-
-await using var teacher = await ExperimentTeacher.StartAsync(Path.Combine(models, "teacher"), options.Device, stop.Token);
-using var runner = new ExperimentRunner(options, teacher.Address, Console.Out);
-
-var plan = ExperimentPlan.Create(options);
-Console.WriteLine($"Experiment: {plan.Count} runs of {options.Steps} steps; teacher at {teacher.Address}; output in {Path.GetFullPath(options.Output)}.");
-var start = await runner.EvaluateStartAsync(stop.Token);
-var results = new List<RunResult>();
-foreach (var (run, index) in plan.Select((run, index) => (run, index)))
-{
-    Console.WriteLine($"[{index + 1}/{plan.Count}] {run.Name}");
-    results.Add(await runner.RunAsync(run, stop.Token));
-}
-
-var machine = $"{RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} cores, " +
-              $".NET {Environment.Version}, device {options.Device}";
-var report = ExperimentReport.Create(options, results, start, "dotnet run -c Release --project Distill.Experiment -- " + string.Join(' ', args),
-    machine, clock.Elapsed.TotalSeconds);
-report.Write(Path.GetFullPath(options.Output), results);
-Console.WriteLine($"Done in {clock.Elapsed.TotalMinutes:0.0} min: {Path.Combine(Path.GetFullPath(options.Output), ExperimentReport.MarkdownFileName)}");
-return report.Failures.Count == 0 ? 0 : 1;

@@ -1,40 +1,31 @@
-using Distill.ServiceDefaults;
+using Distill.CommandLine;
 using Distill.StudentTrainer.Bootstrap;
 using Distill.StudentTrainer.Training;
 using Microsoft.Extensions.Options;
 
-// `bootstrap` trains the embedded default teacher and student; anything else is a training run.
-if (args is ["bootstrap", .. var bootstrapArgs])
-    return await BootstrapCommand.RunAsync(bootstrapArgs);
-// `plan` validates training flags and picks their run directory, for the AppHost before it starts anything.
-if (args is ["plan", .. var planArgs])
-    return RunPlanCommand.Run(planArgs);
+// A training run, or `bootstrap`: the default teacher and student trained from scratch.
+return await TrainerCommandLine.Create(train: TrainAsync, bootstrap: BootstrapCommand.RunAsync).InvokeAsync(args);
 
-var builder = WebApplication.CreateBuilder();
-try
+static async Task<int> TrainAsync(System.CommandLine.ParseResult parse, CancellationToken cancellationToken)
 {
-    builder.Configuration.AddInMemoryCollection(CommandLineFlags.ToConfiguration(args, TrainerOptions.CommandLineFlags, TrainerOptions.BooleanFlags));
-}
-catch (OptionsValidationProblem problem)
-{
-    Console.Error.WriteLine($"error: {problem.Message}");
-    return 2;
-}
+    var builder = WebApplication.CreateBuilder();
+    builder.Configuration.AddInMemoryCollection(parse.ToConfiguration());
+    builder.AddServiceDefaults();
+    builder.Services.AddStudentTrainer(builder.Configuration);
 
-builder.AddServiceDefaults();
-builder.Services.AddStudentTrainer(builder.Configuration);
-
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapCheckpointEndpoints();
-try
-{
-    await app.RunAsync();
+    var app = builder.Build();
+    app.MapDefaultEndpoints();
+    app.MapCheckpointEndpoints();
+    try
+    {
+        await app.RunAsync(cancellationToken);
+    }
+    catch (OptionsValidationException invalid)
+    {
+        // Bad settings are the user's to fix: each message names its flag, and there is no stack trace.
+        foreach (var failure in invalid.Failures)
+            Console.Error.WriteLine($"error: {failure}");
+        return ExitCodes.Usage;
+    }
+    return Environment.ExitCode;
 }
-catch (OptionsValidationException invalid)
-{
-    foreach (var failure in invalid.Failures)
-        Console.Error.WriteLine($"error: {failure}");
-    return 2;
-}
-return Environment.ExitCode;

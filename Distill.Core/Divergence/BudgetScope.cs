@@ -1,6 +1,7 @@
 namespace Distill.Core.Divergence;
 
 /// <summary>Where the KL budget is checked for a violation.</summary>
+[System.ComponentModel.TypeConverter(typeof(Distill.Core.Configuration.KebabCaseEnumConverter))]
 public enum BudgetScope
 {
     /// <summary>Violated when the final budget is negative, i.e. C &gt; d.</summary>

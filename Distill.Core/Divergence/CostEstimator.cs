@@ -1,6 +1,7 @@
 namespace Distill.Core.Divergence;
 
 /// <summary>How the per-token divergence cost c_t to the teacher is estimated (METHOD.md, "Per-token cost").</summary>
+[System.ComponentModel.TypeConverter(typeof(Distill.Core.Configuration.KebabCaseEnumConverter))]
 public enum CostEstimator
 {
     /// <summary>c_t = log π_θ(y_t) − log π_T(y_t): unbiased for the reverse KL, can be negative per token.</summary>
@@ -25,30 +26,12 @@ public static class CostEstimators
 {
     /// <summary>The spellings, in order of increasing fidelity.</summary>
     public static readonly IReadOnlyList<(string Spelling, CostEstimator Estimator)> All =
-    [
-        ("k1", CostEstimator.K1), ("k3", CostEstimator.K3), ("top-k-exact", CostEstimator.TopKExact), ("exact", CostEstimator.Exact),
-    ];
+        [.. Enum.GetValues<CostEstimator>().Select(estimator => (estimator.Spelling(), estimator))];
 
-    public static string Spelling(this CostEstimator estimator) =>
-        All.FirstOrDefault(entry => entry.Estimator == estimator).Spelling
-        ?? throw new ArgumentOutOfRangeException(nameof(estimator), estimator, "unknown cost estimator.");
+    public static string Spelling(this CostEstimator estimator) => Configuration.KebabCaseEnum.Spelling(estimator);
 
     /// <summary>Reads "top-k-exact", "TopKExact" or "top_k_exact" alike (run.json files of older versions hold the enum names).</summary>
-    public static bool TryParse(string? text, out CostEstimator estimator)
-    {
-        var key = (text ?? "").Replace("-", "").Replace("_", "").Trim();
-        foreach (var (spelling, value) in All)
-        {
-            if (string.Equals(spelling.Replace("-", ""), key, StringComparison.OrdinalIgnoreCase)
-                || string.Equals(value.ToString(), key, StringComparison.OrdinalIgnoreCase))
-            {
-                estimator = value;
-                return true;
-            }
-        }
-        estimator = default;
-        return false;
-    }
+    public static bool TryParse(string? text, out CostEstimator estimator) => Configuration.KebabCaseEnum.TryParse(text, out estimator);
 
     /// <summary>Whether the estimator needs the teacher's candidates (its top-k, or its whole distribution).</summary>
     public static bool NeedsTeacherCandidates(this CostEstimator estimator) => estimator is CostEstimator.TopKExact or CostEstimator.Exact;

@@ -1,17 +1,22 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Distill.Core.Configuration;
+using Distill.Core.Divergence;
 using Distill.Core.Safetensors;
 
 namespace Distill.Core.Runs;
 
-/// <summary>What a training run is: written once at its start to <c>run.json</c>.</summary>
+/// <summary>
+/// What a training run is: written once at its start to <c>run.json</c>. The settings are typed and written in
+/// kebab-case; files of earlier versions, which hold the C# names ("TopKExact"), still read.
+/// </summary>
 public sealed record RunManifest(
     string RunId,
     string Objective,
     double Threshold,
-    string CostEstimator,
-    string CostAggregation,
-    string BudgetScope,
+    [property: JsonConverter(typeof(KebabCaseEnumJsonConverter<CostEstimator>))] CostEstimator CostEstimator,
+    [property: JsonConverter(typeof(KebabCaseEnumJsonConverter<CostAggregation>))] CostAggregation CostAggregation,
+    [property: JsonConverter(typeof(KebabCaseEnumJsonConverter<BudgetScope>))] BudgetScope BudgetScope,
     int Seed,
     string StudentPath,
     string TeacherModelId,

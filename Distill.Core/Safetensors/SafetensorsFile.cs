@@ -12,53 +12,6 @@ public static class SafetensorsFile
 {
     public const string MetadataKey = "__metadata__";
 
-    /// <summary>Loads every tensor of one file in its stored dtype.</summary>
-    /// <exception cref="InvalidDataException">A malformed or truncated file; the message names the file and tensor.</exception>
-    public static Dictionary<string, torch.Tensor> Load(string path, torch.Device? device = null)
-    {
-        using var reader = SafetensorsReader.Open(path);
-        var tensors = new Dictionary<string, torch.Tensor>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var name in reader.Entries.Keys)
-                tensors.Add(name, reader.Read(name, device));
-        }
-        catch
-        {
-            foreach (var tensor in tensors.Values)
-                tensor.Dispose();
-            throw;
-        }
-        return tensors;
-    }
-
-    /// <summary>Loads every tensor of a sharded checkpoint named by its <c>*.safetensors.index.json</c>.</summary>
-    /// <exception cref="InvalidDataException">The index and the shards disagree; the message names the file and tensor.</exception>
-    public static Dictionary<string, torch.Tensor> LoadSharded(string indexPath, torch.Device? device = null)
-    {
-        var index = SafetensorsIndex.Load(indexPath);
-        var directory = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
-        var tensors = new Dictionary<string, torch.Tensor>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var shard in index.ShardFileNames)
-            {
-                var shardPath = Path.Combine(directory, shard);
-                using var reader = SafetensorsReader.Open(shardPath);
-                index.CheckShard(indexPath, shard, reader);
-                foreach (var name in reader.Entries.Keys)
-                    tensors.Add(name, reader.Read(name, device));
-            }
-        }
-        catch
-        {
-            foreach (var tensor in tensors.Values)
-                tensor.Dispose();
-            throw;
-        }
-        return tensors;
-    }
-
     /// <summary>Writes one file atomically (temporary file, then rename).</summary>
     public static void Save(string path, IReadOnlyDictionary<string, torch.Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {

@@ -1,6 +1,6 @@
-using System.Collections;
 using System.CommandLine;
-using System.Globalization;
+using Distill.CommandLine;
+using Distill.Core.Configuration;
 using Distill.Core.Divergence;
 
 namespace Distill.Evaluator.Cli;
@@ -15,57 +15,37 @@ public sealed record CommandInput(IReadOnlyDictionary<string, string?> Configura
 /// </summary>
 public sealed class EvaluatorCommandLine
 {
-    private const string Section = EvaluatorOptions.SectionName + ":";
+    private static string Key(string property) => $"{EvaluatorOptions.SectionName}:{property}";
 
-    private readonly List<(Option Option, Func<ParseResult, IEnumerable<KeyValuePair<string, string?>>> Values)> bindings = [];
+    private static readonly Flag RunDirectory = Flag.Value("--run-dir", Key(nameof(EvaluatorOptions.RunDirectory)), "The run directory to watch (written by the trainer).");
+    private static readonly Flag RunsRoot = Flag.Value("--runs-root", Key(nameof(EvaluatorOptions.RunsRoot)), "A folder of run directories whose evaluations the HTTP API serves.");
+    private static readonly Flag Checkpoints = Flag.List("--checkpoint", Key(nameof(EvaluatorOptions.Checkpoints)), "A checkpoint directory to evaluate; repeat for several.") with { Required = true };
+    private static readonly Flag Output = Flag.Value("--out", Key(nameof(EvaluatorOptions.OutputDirectory)), "Where reports go (evaluate: for checkpoints outside a run directory; compare: the table and Pareto plot).");
+    private static readonly Flag PollInterval = Flag.Value("--poll-interval", Key(nameof(EvaluatorOptions.PollInterval)), "How often a watched run directory is read.");
 
-    private readonly Option<string> runDirectory = new("--run-dir") { Description = "The run directory to watch (written by the trainer)." };
-    private readonly Option<string> runsRoot = new("--runs-root") { Description = "A folder of run directories whose evaluations the HTTP API serves." };
-    private readonly Option<string[]> checkpoints = new("--checkpoint") { Description = "A checkpoint directory to evaluate; repeat for several.", AllowMultipleArgumentsPerToken = true };
-    private readonly Option<string> output = new("--out") { Description = "Where reports go (evaluate: for checkpoints outside a run directory; compare: the table and Pareto plot)." };
-    private readonly Option<Uri> teacher = new("--teacher") { Description = "The teacher service's base URL (default: service discovery of 'teacher').", CustomParser = ParseAbsoluteUri };
-    private readonly Option<string> teacherCheckpoint = new("--teacher-checkpoint") { Description = "The teacher's checkpoint directory, for its own accuracy on the held-out set." };
-    private readonly Option<string> device = new("--device") { Description = "cpu, cuda, cuda:N or auto." };
-    private readonly Option<string> data = new("--data") { Description = "Held-out set: a GSM8K or MATH JSONL file (default: generated test-split problems)." };
-    private readonly Option<int?> problems = new("--problems") { Description = "How many held-out problems." };
-    private readonly Option<int?> dataSeed = new("--data-seed") { Description = "Seed of the generated held-out problems." };
-    private readonly Option<int?> samples = new("--samples") { Description = "Sampled completions per problem (pass@1, KL and CSR)." };
-    private readonly Option<double?> temperature = new("--temperature") { Description = "Sampling temperature." };
-    private readonly Option<int?> maxNewTokens = new("--max-new-tokens") { Description = "Longest completion generated." };
-    private readonly Option<int?> batchSize = new("--batch-size") { Description = "Completions generated and scored together." };
-    private readonly Option<int?> seed = new("--seed") { Description = "Sampling seed." };
-    private readonly Option<double?> threshold = new("--threshold") { Description = "KL threshold d (default: the run's)." };
-    private readonly Option<CostEstimator?> estimator = new("--cost-estimator") { Description = "k1, k3 or top-k-exact (default: the run's).", CustomParser = result => ParseEnum<CostEstimator>(result) };
-    private readonly Option<CostAggregation?> aggregation = new("--cost-aggregation") { Description = "sum or mean (default: the run's).", CustomParser = result => ParseEnum<CostAggregation>(result) };
-    private readonly Option<int?> topK = new("--top-k") { Description = "k of the top-k exact estimator." };
-    private readonly Option<double[]> sweep = new("--sweep") { Description = "Thresholds of the CSR sweep (default: d × 1/8 … 8).", AllowMultipleArgumentsPerToken = true };
-    private readonly Option<TimeSpan?> pollInterval = new("--poll-interval") { Description = "How often a watched run directory is read, e.g. 00:00:02." };
-    private readonly Argument<string[]> runs = new("run-dir") { Description = "Run directories to compare.", Arity = ArgumentArity.OneOrMore };
-
-    public EvaluatorCommandLine()
+    /// <summary>How a checkpoint is evaluated: the flags of <c>evaluate</c> and <c>watch</c>.</summary>
+    public static readonly IReadOnlyList<Flag> GenerationFlags = new[]
     {
-        Bind(runDirectory, "RunDirectory");
-        Bind(runsRoot, "RunsRoot");
-        Bind(checkpoints, "Checkpoints");
-        Bind(output, "OutputDirectory");
-        Bind(teacher, "TeacherClient:BaseAddress", inEvaluatorSection: false);
-        Bind(teacherCheckpoint, "TeacherCheckpoint");
-        Bind(device, "Device");
-        Bind(data, "DataFile");
-        Bind(problems, "Problems");
-        Bind(dataSeed, "DataSeed");
-        Bind(samples, "SamplesPerProblem");
-        Bind(temperature, "Temperature");
-        Bind(maxNewTokens, "MaxNewTokens");
-        Bind(batchSize, "BatchSize");
-        Bind(seed, "Seed");
-        Bind(threshold, "Threshold");
-        Bind(estimator, "Estimator");
-        Bind(aggregation, "Aggregation");
-        Bind(topK, "TopK");
-        Bind(sweep, "SweepThresholds");
-        Bind(pollInterval, "PollInterval");
-    }
+        Flag.Value("--teacher", "TeacherClient:BaseAddress", "The teacher service's base URL (default: service discovery of 'teacher').") with { Check = FlagChecks.AbsoluteUri },
+        Flag.Value("--teacher-checkpoint", Key(nameof(EvaluatorOptions.TeacherCheckpoint)), "The teacher's checkpoint directory, for its own accuracy on the held-out set."),
+        Flag.Value("--device", Key(nameof(EvaluatorOptions.Device)), "cpu, cuda, cuda:N or auto."),
+        Flag.Value("--data", Key(nameof(EvaluatorOptions.DataFile)), "Held-out set: a GSM8K or MATH JSONL file (default: generated test-split problems)."),
+        Flag.Value("--problems", Key(nameof(EvaluatorOptions.Problems)), "How many held-out problems."),
+        Flag.Value("--data-seed", Key(nameof(EvaluatorOptions.DataSeed)), "Seed of the generated held-out problems."),
+        Flag.Value("--samples", Key(nameof(EvaluatorOptions.SamplesPerProblem)), "Sampled completions per problem (pass@1, KL and CSR)."),
+        Flag.Value("--temperature", Key(nameof(EvaluatorOptions.Temperature)), "Sampling temperature (default: the run's τ, else 1)."),
+        Flag.Value("--max-new-tokens", Key(nameof(EvaluatorOptions.MaxNewTokens)), "Longest completion generated."),
+        Flag.Value("--batch-size", Key(nameof(EvaluatorOptions.BatchSize)), "Completions generated and scored together."),
+        Flag.Value("--seed", Key(nameof(EvaluatorOptions.Seed)), "Sampling seed."),
+        Flag.Value("--threshold", Key(nameof(EvaluatorOptions.Threshold)), "KL threshold d (default: the run's)."),
+        new Flag("--cost-estimator", Key(nameof(EvaluatorOptions.Estimator)),
+            "How the KL is estimated (default: the lowest-variance one the teacher allows).") { Choices = KebabCaseEnum.Spellings<CostEstimator>() },
+        new Flag("--cost-aggregation", Key(nameof(EvaluatorOptions.Aggregation)), "C as the sum or the mean of c_t (default: the run's).") { Choices = KebabCaseEnum.Spellings<CostAggregation>() },
+        Flag.Value("--top-k", Key(nameof(EvaluatorOptions.TopK)), "k of the top-k exact estimator (default: the teacher's largest)."),
+        Flag.List("--sweep", Key(nameof(EvaluatorOptions.SweepThresholds)), "Thresholds of the CSR sweep (default: d × 1/8 … 8)."),
+    }.BoundTo(new EvaluatorOptions(), EvaluatorOptions.SectionName);
+
+    private readonly Argument<string[]> runs = new("run-dir") { Description = "Run directories to compare.", Arity = ArgumentArity.OneOrMore };
 
     /// <summary>
     /// The root command; each action gets its flags as configuration. The root itself serves the HTTP API, so the
@@ -77,23 +57,16 @@ public sealed class EvaluatorCommandLine
         Func<CommandInput, CancellationToken, Task<int>> watch,
         Func<CommandInput, CancellationToken, Task<int>> compare)
     {
-        Option[] generation = [teacher, teacherCheckpoint, device, data, problems, dataSeed, samples, temperature, maxNewTokens, batchSize, seed,
-            threshold, estimator, aggregation, topK, sweep];
-
-        var serveCommand = Command("serve", "Serve the stored evaluations over HTTP (GET /v1/evaluations, /health).", serve, runsRoot, runDirectory);
-        var evaluateCommand = Command("evaluate", "Evaluate checkpoints once, write their reports, exit 1 if any failed.", evaluate, [checkpoints, output, .. generation]);
-        checkpoints.Required = true;
+        Flag[] serveFlags = [.. new[] { RunsRoot, RunDirectory }.BoundTo(new EvaluatorOptions(), EvaluatorOptions.SectionName)];
+        var serveCommand = Command("serve", "Serve the stored evaluations over HTTP (GET /v1/evaluations, /health).", serve, serveFlags);
+        var evaluateCommand = Command("evaluate", "Evaluate checkpoints once, write their reports, exit 1 if any failed.", evaluate,
+            [Checkpoints, Output, .. GenerationFlags]);
         var watchCommand = Command("watch", "Evaluate each checkpoint of a run as it is announced; serve the results over HTTP; exit once the run is complete.",
-            watch, [runDirectory, runsRoot, pollInterval, .. generation]);
-        watchCommand.Validators.Add(result =>
-        {
-            if (result.GetResult(runDirectory) is null) result.AddError("watch needs --run-dir.");
-        });
-        var compareCommand = Command("compare", "One table over runs: objective, threshold, accuracy, CSR, mean KL, tokens; plus the Pareto plot.", compare, output);
+            watch, [RunDirectory with { Required = true }, RunsRoot, .. new[] { PollInterval }.BoundTo(new EvaluatorOptions(), EvaluatorOptions.SectionName), .. GenerationFlags]);
+        var compareCommand = Command("compare", "One table over runs: objective, threshold, accuracy, CSR, mean KL, tokens; plus the Pareto plot.", compare, Output);
         compareCommand.Arguments.Add(runs);
 
-        var root = new RootCommand("Distill evaluator: did distillation work, and did it keep the student within its KL budget?");
-        foreach (var option in serveCommand.Options) root.Options.Add(option);
+        var root = new RootCommand("Distill evaluator: did distillation work, and did it keep the student within its KL budget?").AddFlags(serveFlags);
         root.SetAction((parse, cancellation) => serve(InputOf(parse), cancellation));
         root.Subcommands.Add(serveCommand);
         root.Subcommands.Add(evaluateCommand);
@@ -102,49 +75,12 @@ public sealed class EvaluatorCommandLine
         return root;
     }
 
-    private Command Command(string name, string description, Func<CommandInput, CancellationToken, Task<int>> action, params Option[] options)
+    private Command Command(string name, string description, Func<CommandInput, CancellationToken, Task<int>> action, params Flag[] flags)
     {
-        var command = new Command(name, description);
-        foreach (var option in options) command.Options.Add(option);
+        var command = new Command(name, description).AddFlags(flags);
         command.SetAction((parse, cancellation) => action(InputOf(parse), cancellation));
         return command;
     }
 
-    private CommandInput InputOf(ParseResult parse) => new(
-        bindings.SelectMany(binding => binding.Values(parse)).ToDictionary(),
-        parse.GetResult(runs) is null ? [] : parse.GetValue(runs) ?? []);
-
-    private void Bind<T>(Option<T> option, string key, bool inEvaluatorSection = true)
-    {
-        var fullKey = inEvaluatorSection ? Section + key : key;
-        bindings.Add((option, parse => parse.GetResult(option) is { Implicit: false } ? Entries(fullKey, parse.GetValue(option)) : []));
-    }
-
-    /// <summary>A value as configuration entries: a list becomes <c>Key:0</c>, <c>Key:1</c>, … as the binder expects.</summary>
-    private static IEnumerable<KeyValuePair<string, string?>> Entries(string key, object? value) => value switch
-    {
-        null => [],
-        string text => [new(key, text)],
-        IEnumerable items => items.Cast<object>().Select((item, i) => new KeyValuePair<string, string?>($"{key}:{i}", Invariant(item))),
-        _ => [new(key, Invariant(value))],
-    };
-
-    private static string? Invariant(object value) => Convert.ToString(value, CultureInfo.InvariantCulture);
-
-    private static Uri? ParseAbsoluteUri(System.CommandLine.Parsing.ArgumentResult result)
-    {
-        var text = result.Tokens.Single().Value;
-        if (Uri.TryCreate(text, UriKind.Absolute, out var uri)) return uri;
-        result.AddError($"--teacher must be an absolute URL (got '{text}').");
-        return null;
-    }
-
-    /// <summary>Accepts the kebab-case names the reports use ("top-k-exact") as well as the enum's own.</summary>
-    private static TEnum? ParseEnum<TEnum>(System.CommandLine.Parsing.ArgumentResult result) where TEnum : struct, Enum
-    {
-        var text = result.Tokens.Single().Value;
-        if (Enum.TryParse<TEnum>(text.Replace("-", ""), ignoreCase: true, out var value)) return value;
-        result.AddError($"'{text}' is not one of {string.Join(", ", Enum.GetValues<TEnum>().Select(Reports.Format.Name))}.");
-        return null;
-    }
+    private CommandInput InputOf(ParseResult parse) => new(parse.ToConfiguration(), parse.GetResult(runs) is null ? [] : parse.GetValue(runs) ?? []);
 }

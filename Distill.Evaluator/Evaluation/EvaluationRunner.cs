@@ -1,4 +1,5 @@
 using Distill.Core.Divergence;
+using Distill.Core.Progress;
 using Distill.Core.Runs;
 using Distill.Evaluator.Reports;
 using Distill.Evaluator.Runs;
@@ -80,13 +81,15 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
     }
 
     /// <summary>Evaluates the given checkpoint directories one by one; 0 when all were evaluated, 1 when any failed.</summary>
-    public async Task<int> EvaluateCheckpointsAsync(IEnumerable<string> checkpointDirectories, CancellationToken cancellationToken)
+    public async Task<int> EvaluateCheckpointsAsync(IEnumerable<string> checkpointDirectories, CancellationToken cancellationToken,
+        IProgressSteps? progress = null)
     {
         var failures = 0;
         foreach (var directory in checkpointDirectories.Select(Path.GetFullPath))
         {
             var stored = await EvaluateCheckpointAsync(directory, cancellationToken);
             if (!stored.Succeeded) failures++;
+            progress?.Advance(status: $"{stored.RunId} step {stored.Step} {(stored.Succeeded ? "evaluated" : "failed")}");
         }
         return failures == 0 ? 0 : 1;
     }
@@ -156,15 +159,9 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
             manifest?.Objective ?? "unknown",
             threshold,
             settings.Estimator ?? CostEstimator.K1,
-            settings.Aggregation ?? (manifest is null ? CostAggregation.Sum : ParseEnum<CostAggregation>(manifest.CostAggregation, "costAggregation", run!)),
-            manifest is null ? BudgetScope.Sequence : ParseEnum<BudgetScope>(manifest.BudgetScope, "budgetScope", run!));
+            settings.Aggregation ?? manifest?.CostAggregation ?? CostAggregation.Sum,
+            manifest?.BudgetScope ?? BudgetScope.Sequence);
     }
-
-    /// <summary>Reads "top-k-exact", "TopKExact" or "top_k_exact" alike: the manifest is written by another program.</summary>
-    private static TEnum ParseEnum<TEnum>(string text, string field, RunDirectory run) where TEnum : struct, Enum =>
-        Enum.TryParse<TEnum>(text.Replace("-", "").Replace("_", ""), ignoreCase: true, out var value)
-            ? value
-            : throw new InvalidDataException($"{run.ManifestPath}: unknown {field} '{text}'.");
 
     private static int? StepOf(string checkpoint) =>
         Path.GetFileName(checkpoint) is { } name && name.StartsWith("step-", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), out var step)

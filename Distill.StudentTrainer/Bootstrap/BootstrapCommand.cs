@@ -1,7 +1,9 @@
-using Distill.ServiceDefaults;
+using System.CommandLine;
 using System.Diagnostics;
+using Distill.CommandLine;
 using Distill.Core.Generation;
 using Distill.Core.Modeling;
+using Distill.Core.Progress;
 using Distill.Core.Runs;
 using Distill.Core.Scoring;
 using Distill.Core.Tasks;
@@ -14,8 +16,11 @@ using static TorchSharp.torch;
 
 namespace Distill.StudentTrainer.Bootstrap;
 
+/// <summary>What <c>bootstrap</c> does, bound from the <c>Bootstrap</c> section (flags: <see cref="TrainerCommandLine.BootstrapFlags"/>).</summary>
 public sealed class BootstrapOptions
 {
+    public const string SectionName = "Bootstrap";
+
     public string Output { get; set; } = "data/models";
     public string Device { get; set; } = "auto";
     public int Seed { get; set; } = 1;
@@ -24,11 +29,6 @@ public sealed class BootstrapOptions
     public int? StudentSteps { get; set; }
     public int EvaluationProblems { get; set; } = 500;
 
-    public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>
-    {
-        ["--output"] = "Output", ["--device"] = "Device", ["--seed"] = "Seed", ["--force"] = "Force",
-        ["--teacher-steps"] = "TeacherSteps", ["--student-steps"] = "StudentSteps", ["--eval-problems"] = "EvaluationProblems",
-    };
 }
 
 /// <summary>What the bootstrap measured, written to <c>bootstrap.json</c> beside the two checkpoints.</summary>
@@ -45,22 +45,26 @@ public static class BootstrapCommand
 {
     public const string ReportFileName = "bootstrap.json";
 
-    public static Task<int> RunAsync(string[] args)
+    /// <summary>The <c>bootstrap</c> command's action: its flags bound, then <see cref="RunAsync(BootstrapOptions)"/>.</summary>
+    public static Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         BootstrapOptions options;
         try
         {
-            var configuration = new ConfigurationBuilder()
-                .AddInMemoryCollection(CommandLineFlags.ToConfiguration(args, BootstrapOptions.Flags, new HashSet<string> { "--force" }))
-                .Build();
-            options = configuration.Get<BootstrapOptions>() ?? new BootstrapOptions();
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(parse.ToConfiguration()).Build();
+            options = configuration.GetSection(BootstrapOptions.SectionName).Get<BootstrapOptions>() ?? new BootstrapOptions();
         }
-        catch (Exception error) when (error is OptionsValidationProblem or InvalidOperationException)
+        catch (InvalidOperationException error)
         {
-            Console.Error.WriteLine($"error: {error.Message}");
-            return Task.FromResult(2);
+            // A value of the wrong type ("--seed one"): the binder's message names the key and the value.
+            throw new OptionsValidationProblem(error.InnerException?.Message is { } inner ? $"{error.Message} {inner}" : error.Message);
         }
+        return RunAsync(options);
+    }
 
+    /// <summary>Trains the default models unless they exist (and <see cref="BootstrapOptions.Force"/> is not set).</summary>
+    public static Task<int> RunAsync(BootstrapOptions options)
+    {
         var report = Path.Combine(options.Output, ReportFileName);
         if (File.Exists(report) && !options.Force)
         {
@@ -86,8 +90,9 @@ public static class BootstrapCommand
         if (options.TeacherSteps is { } teacherSteps) teacherRecipe = teacherRecipe with { Steps = teacherSteps };
         if (options.StudentSteps is { } studentSteps) studentRecipe = studentRecipe with { Steps = studentSteps };
 
-        var teacher = Train(teacherRecipe, training, heldOut, tokenizer, device, options);
-        var student = Train(studentRecipe, training, heldOut, tokenizer, device, options);
+        var (teacher, student) = ConsoleProgress.Run("Bootstrap", teacherRecipe.Steps + studentRecipe.Steps, "steps", progress =>
+            (Train(teacherRecipe, training, heldOut, tokenizer, device, options, progress),
+             Train(studentRecipe, training, heldOut, tokenizer, device, options, progress)));
         var report = new BootstrapReport(teacher, student, clock.Elapsed.TotalSeconds, Environment.ProcessorCount, DateTimeOffset.UtcNow);
         RunDirectory.WriteJsonAtomically(Path.Combine(options.Output, ReportFileName), report);
         Console.WriteLine($"Default models in {Path.GetFullPath(options.Output)}: teacher {teacher.GreedyAccuracy:P1}, " +
@@ -97,7 +102,7 @@ public static class BootstrapCommand
     }
 
     private static ModelReport Train(ModelRecipe recipe, ScoringItem[] training, IReadOnlyList<MathProblem> heldOut,
-        CharTokenizer tokenizer, Device device, BootstrapOptions options)
+        CharTokenizer tokenizer, Device device, BootstrapOptions options, IProgressSteps progress)
     {
         var clock = Stopwatch.StartNew();
         torch.manual_seed(options.Seed);
@@ -111,14 +116,13 @@ public static class BootstrapCommand
                 group.LearningRate = SupervisedFineTuning.LearningRate(recipe.LearningRate, step, recipe.Steps, recipe.WarmupSteps);
             var batch = Enumerable.Range(0, recipe.BatchSize).Select(_ => training[random.Next(training.Length)]).ToArray();
             loss = SupervisedFineTuning.Step(model, optimizer, batch, maxGradNorm: 1.0);
-            if (step % 50 == 0 || step == recipe.Steps)
-                Console.WriteLine($"{recipe.Name}: step {step}/{recipe.Steps} loss {loss:0.0000} ({clock.Elapsed.TotalSeconds:0}s)");
+            progress.Advance(status: $"{recipe.Name} step {step}/{recipe.Steps}, loss {loss:0.0000}");
         }
 
         double accuracy = GreedyAccuracy(model, tokenizer, heldOut);
         var path = Path.Combine(options.Output, recipe.Name);
         ModelCheckpoint.Save(path, model, recipe.Config, tokenizer.ToFiles());
-        Console.WriteLine($"{recipe.Name}: {accuracy:P1} greedy exact match on {heldOut.Count} held-out problems; saved to {path}.");
+        progress.WriteLine($"{recipe.Name}: {accuracy:P1} greedy exact match on {heldOut.Count} held-out problems; saved to {path}.");
         long parameters = model.parameters().Sum(p => p.numel());
         return new ModelReport(Path.GetFullPath(path), parameters, recipe.Steps, loss, accuracy, heldOut.Count, clock.Elapsed.TotalSeconds);
     }

@@ -1,9 +1,11 @@
 namespace Distill.StudentTrainer.Objectives;
 
 /// <summary>How shaped returns become advantages (docs/method.md, "Advantages and loss").</summary>
+[System.ComponentModel.TypeConverter(typeof(Distill.Core.Configuration.KebabCaseEnumConverter))]
 public enum AdvantageMode
 {
     /// <summary>A_i = (R̃_i − mean) / (std + ε) within the prompt's group (GRPO). A penalty's scale cancels in a group whose task rewards are equal.</summary>
+    [Distill.Core.Configuration.AlsoSpelled("group-normalized")] // the name of earlier versions
     GroupStd,
 
     /// <summary>A_i = R̃_i − mean within the group (Dr. GRPO): every scale (λ₀, n, κ) keeps its meaning.</summary>

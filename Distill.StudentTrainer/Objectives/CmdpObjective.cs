@@ -1,6 +1,7 @@
 namespace Distill.StudentTrainer.Objectives;
 
 /// <summary>Which form of the Saute reshaping <c>cmdp</c> trains with (<c>--cmdp-form</c>).</summary>
+[System.ComponentModel.TypeConverter(typeof(Distill.Core.Configuration.KebabCaseEnumConverter))]
 public enum CmdpForm
 {
     /// <summary>One reward per trajectory: R (+ b) within budget, −n − κ·max(0, C − d) otherwise.</summary>

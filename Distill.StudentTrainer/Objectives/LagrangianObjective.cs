@@ -11,6 +11,7 @@ public enum LagrangianForm
 }
 
 /// <summary>The chance form's per-sample cost (<c>--chance-cost</c>).</summary>
+[System.ComponentModel.TypeConverter(typeof(Distill.Core.Configuration.KebabCaseEnumConverter))]
 public enum ChanceCost
 {
     /// <summary>[C &gt; d]: 1 for a violating sample.</summary>

@@ -1,6 +1,7 @@
 namespace Distill.StudentTrainer.Objectives;
 
 /// <summary>How the Lagrangian multiplier λ follows the batch mean cost.</summary>
+[System.ComponentModel.TypeConverter(typeof(Distill.Core.Configuration.KebabCaseEnumConverter))]
 public enum LambdaUpdate
 {
     /// <summary>λ ← clip(λ + η_λ·(Ĉ − d), 0, λ_max).</summary>

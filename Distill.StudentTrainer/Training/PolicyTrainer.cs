@@ -39,8 +39,8 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
         var tokenizer = TokenizerLoader.Load(options.Student!);
         // sft has no objective to shape rewards with: it gets the supervised update.
         var objective = TrainingObjectiveFactory.IsSupervised(options.Objective) ? null
-            : TrainingObjectiveFactory.Create(options.Objective, options.ToObjectiveOptions());
-        var estimator = options.ToObjectiveOptions().Estimator;
+            : TrainingObjectiveFactory.Create(options.Objective, options.ObjectiveOptions);
+        var estimator = options.ObjectiveOptions.Estimator;
 
         TeacherInfo teacherInfo;
         try
@@ -53,12 +53,12 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
         }
         // Refused here, not at the first step's scoring call: a vLLM teacher answers at most its --max-logprobs, and a
         // large vocabulary's whole distribution is not sent at all.
-        int teacherTopK = estimator.TeacherTopK(options.TopK, tokenizer.VocabularySize);
+        int teacherTopK = estimator.TeacherTopK(options.ObjectiveOptions.TopK, tokenizer.VocabularySize);
         if (objective is not null && teacherTopK > teacherInfo.MaxTopK)
             throw new TrainingStartupException(estimator == CostEstimator.Exact
                 ? $"--cost-estimator exact needs the teacher's whole distribution ({teacherTopK} candidates per token), but the teacher " +
                   $"'{teacherInfo.ModelId}' returns at most {teacherInfo.MaxTopK}: use --cost-estimator top-k-exact with --top-k of at most that."
-                : $"--top-k {options.TopK} is more than the teacher '{teacherInfo.ModelId}' returns: at most {teacherInfo.MaxTopK} " +
+                : $"--top-k {options.ObjectiveOptions.TopK} is more than the teacher '{teacherInfo.ModelId}' returns: at most {teacherInfo.MaxTopK} " +
                   "candidates per token (a vLLM teacher returns more when started with a larger --max-logprobs).");
 
         var prompts = await PromptSource.LoadAsync(options.Dataset, options.Seed, cancellationToken);
@@ -84,7 +84,7 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
         {
             Directory.CreateDirectory(run.Path);
             RunDirectory.WriteJsonAtomically(run.ManifestPath, new RunManifest(Path.GetFileName(run.Path), options.Objective.Trim().ToLowerInvariant(),
-                options.Threshold!.Value, estimator.Spelling(), options.CostAggregation, options.BudgetScope, options.Seed,
+                options.ObjectiveOptions.Threshold, estimator, options.ObjectiveOptions.Aggregation, options.ObjectiveOptions.Scope, options.Seed,
                 Path.GetFullPath(options.Student!), teacherInfo.ModelId, options.Dataset, options.Steps, DateTimeOffset.UtcNow,
                 options.Temperature));
         }
@@ -93,7 +93,7 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
             logger.LogInformation("Run {Run} has already trained all {Steps} steps; nothing to train.", run.Path, options.Steps);
         else
             logger.LogInformation("Training {Objective} for steps {First}..{Last} on {Device}; d = {Threshold}; {Problems} problems.",
-                options.Objective, firstStep, options.Steps, device.type, options.Threshold, prompts.Count);
+                options.Objective, firstStep, options.Steps, device.type, options.ObjectiveOptions.Threshold, prompts.Count);
         for (int step = firstStep; step <= options.Steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -135,7 +135,7 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
 
         var shaped = update.Shaped;
         var costs = shaped.Select(s => s.SequenceCost).ToArray();
-        var taskReward = new TaskReward(options.FormatBonus);
+        var taskReward = new TaskReward(options.ObjectiveOptions.FormatBonus);
         int generatedTokens = rollout.Completions.Sum(c => c.TokenIds.Length);
         return new TrainingStepMetrics(
             Step: step,
@@ -143,7 +143,7 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
             Accuracy: scored.Grades.Average(grade => grade.Reward),
             CostMean: CostStatistics.Mean(costs),
             CostP90: CostStatistics.P90(costs),
-            ConstraintSatisfactionRate: ConstraintSatisfactionRate.At(costs, options.Threshold!.Value),
+            ConstraintSatisfactionRate: ConstraintSatisfactionRate.At(costs, options.ObjectiveOptions.Threshold),
             ViolationRate: shaped.Count(s => s.Violated) / (double)shaped.Count,
             Lambda: objective.Lambda,
             ShapedRewardMean: shaped.Average(s => s.ShapedReward),
@@ -203,7 +203,7 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
     {
         using var span = TrainerTelemetry.Source.StartActivity("trainer.teacher_score");
         var clock = Stopwatch.StartNew();
-        var teacherScores = await teacher.ScoreAsync(rollout.Items, estimator.TeacherTopK(options.TopK, tokenizer.VocabularySize), cancellationToken);
+        var teacherScores = await teacher.ScoreAsync(rollout.Items, estimator.TeacherTopK(options.ObjectiveOptions.TopK, tokenizer.VocabularySize), cancellationToken);
         var grades = rollout.Completions.Select((completion, i) =>
             CompletionGrade.Of(tokenizer, completion.TokenIds, problems[i / options.GroupSize].Answer)).ToArray();
         return new ScoredBatch(teacherScores, grades, clock.Elapsed.TotalSeconds);
@@ -243,10 +243,10 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
                     var groups = outcomes.Select(objective.ShapeGroup).ToArray();
                     shaped = groups.SelectMany(group => group).ToArray();
                     equalShare = Advantages.EqualTaskRewardShare(outcomes);
-                    var tokenAdvantages = Advantages.Compute(groups, options.ToObjectiveOptions().Advantage).SelectMany(group => group).ToArray();
+                    var tokenAdvantages = Advantages.Compute(groups, options.ObjectiveOptions.Advantage).SelectMany(group => group).ToArray();
                     advantages = Pad(tokenAdvantages, student.Mask).DetachFromDisposeScope();
                 }
-                var objectiveLoss = PolicyGradientLoss.Compute(student.LogProbs, oldLogProbs!, advantages!, student.Mask, options.ClipEpsilon);
+                var objectiveLoss = PolicyGradientLoss.Compute(student.LogProbs, oldLogProbs!, advantages!, student.Mask, options.ObjectiveOptions.ClipEpsilon);
                 optimizer.zero_grad();
                 objectiveLoss.backward();
                 nn.utils.clip_grad_norm_(model.parameters(), options.MaxGradNorm);

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Distill.Core.Runs;
-using Distill.ServiceDefaults;
 
 namespace Distill.StudentTrainer.Training;
 
@@ -20,33 +19,15 @@ public static class RunPlanCommand
 {
     public const string DefaultRunName = "default";
 
-    private static readonly IReadOnlyDictionary<string, string> PlanFlags = new Dictionary<string, string>
+    /// <summary>Runs the plan over the configuration the flags gave (<see cref="TrainerCommandLine.PlanFlags"/>).</summary>
+    public static int Run(IReadOnlyDictionary<string, string?> flags)
     {
-        ["--runs-dir"] = "Plan:RunsDirectory", ["--run-name"] = "Plan:RunName", ["--student-pending"] = "Plan:StudentPending",
-    };
-
-    public static int Run(IReadOnlyList<string> args)
-    {
-        TrainerOptions options;
-        string runsDirectory;
-        string? runName;
-        bool studentPending;
-        try
-        {
-            var flags = TrainerOptions.CommandLineFlags.Concat(PlanFlags).Where(f => f.Key != "--run-dir").ToDictionary();
-            var configuration = new ConfigurationBuilder()
-                .AddInMemoryCollection(CommandLineFlags.ToConfiguration(args, flags, new HashSet<string>(TrainerOptions.BooleanFlags) { "--student-pending" }))
-                .Build();
-            options = configuration.GetSection(TrainerOptions.SectionName).Get<TrainerOptions>() ?? new();
-            runsDirectory = configuration["Plan:RunsDirectory"] ?? throw new OptionsValidationProblem("--runs-dir is required.");
-            runName = configuration["Plan:RunName"];
-            studentPending = configuration.GetValue<bool>("Plan:StudentPending");
-        }
-        catch (Exception error) when (error is OptionsValidationProblem or InvalidOperationException)
-        {
-            Console.Error.WriteLine($"error: {error.Message}");
-            return 2;
-        }
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(flags).Build();
+        var options = new TrainerOptions();
+        options.Bind(configuration.GetSection(TrainerOptions.SectionName));
+        var runsDirectory = configuration["Plan:RunsDirectory"]!;
+        var runName = configuration["Plan:RunName"];
+        var studentPending = configuration.GetValue<bool>("Plan:StudentPending");
 
         var problems = new List<string>();
         if (runName is not null && (runName.Length == 0 || runName != Path.GetFileName(runName) || runName is "." or ".."))
@@ -60,7 +41,7 @@ public static class RunPlanCommand
         if (problems.Count > 0)
         {
             foreach (var problem in problems) Console.Error.WriteLine($"error: {problem}");
-            return 2;
+            return Distill.CommandLine.ExitCodes.Usage;
         }
         try
         {
@@ -70,7 +51,7 @@ public static class RunPlanCommand
         catch (Exception error) when (error is InvalidOperationException or IOException or JsonException)
         {
             Console.Error.WriteLine($"error: {error.Message}");
-            return 2;
+            return Distill.CommandLine.ExitCodes.Usage;
         }
     }
 
@@ -100,7 +81,7 @@ public static class RunPlanCommand
     /// <summary><c>{objective}-d{threshold}-s{seed}-{hash}</c>, the hash over the student and the dataset, so two settings never share a name.</summary>
     public static string DerivedName(TrainerOptions options)
     {
-        var threshold = (options.Threshold ?? 0).ToString("R", CultureInfo.InvariantCulture);
+        var threshold = options.ObjectiveOptions.Threshold.ToString("R", CultureInfo.InvariantCulture);
         var dataset = options.Dataset == "generated" ? options.Dataset : Path.GetFullPath(options.Dataset);
         var identity = string.Join('\n', Path.GetFullPath(options.Student!), dataset);
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..8];

@@ -77,10 +77,11 @@ public sealed class RunResumption(RunDirectory run, TrainerOptions options, Trai
         }
 
         Compare("--objective", manifest.Objective, objectiveName);
-        Compare("--threshold", Format(manifest.Threshold), options.Threshold is { } threshold ? Format(threshold) : "nothing");
-        Compare("--cost-estimator", Spelling(manifest.CostEstimator), Spelling(options.CostEstimator));
-        Compare("--cost-aggregation", manifest.CostAggregation, options.CostAggregation);
-        Compare("--budget-scope", manifest.BudgetScope, options.BudgetScope);
+        var objective = options.ObjectiveOptions;
+        Compare("--threshold", Format(manifest.Threshold), objective.HasThreshold ? Format(objective.Threshold) : "nothing");
+        Compare("--cost-estimator", Spelling(manifest.CostEstimator), Spelling(objective.Estimator));
+        Compare("--cost-aggregation", Spelling(manifest.CostAggregation), Spelling(objective.Aggregation));
+        Compare("--budget-scope", Spelling(manifest.BudgetScope), Spelling(objective.Scope));
         Compare("--seed", Format(manifest.Seed), Format(options.Seed));
         Compare("--student", manifest.StudentPath, Path.GetFullPath(options.Student!));
         if (!SameDataset(manifest.Dataset, options.Dataset)) Compare("--dataset", manifest.Dataset, options.Dataset);
@@ -105,9 +106,7 @@ public sealed class RunResumption(RunDirectory run, TrainerOptions options, Trai
     private static bool SameDataset(string recorded, string given) =>
         recorded == given || (recorded != "generated" && given != "generated" && Path.GetFullPath(recorded) == Path.GetFullPath(given));
 
-    // "top-k-exact", "TopKExact" and "K1" name the same estimators as "top-k-exact" and "k1".
-    private static string Spelling(string estimator) =>
-        Core.Divergence.CostEstimators.TryParse(estimator, out var parsed) ? Core.Divergence.CostEstimators.Spelling(parsed) : estimator;
+    private static string Spelling<TEnum>(TEnum value) where TEnum : struct, Enum => Core.Configuration.KebabCaseEnum.Spelling(value);
 
     private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 

@@ -1,12 +1,10 @@
-using Distill.Core.Divergence;
-using Distill.ServiceDefaults;
 using Distill.StudentTrainer.Objectives;
 
 namespace Distill.StudentTrainer.Training;
 
 /// <summary>
 /// Everything a training run is configured by, bound from the <c>Trainer</c> configuration section, to which the
-/// command-line flags map (<see cref="CommandLineFlags"/>). Validated at start-up; every message names its flag.
+/// command-line flags map (<see cref="TrainerCommandLine"/>). Validated once, at start-up; every message names its flag.
 /// </summary>
 public sealed class TrainerOptions
 {
@@ -25,7 +23,12 @@ public sealed class TrainerOptions
     public int Steps { get; set; } = 50;
     public int BatchSize { get; set; } = 8;
     public int GroupSize { get; set; } = 8;
-    public int MaxNewTokens { get; set; } = 48;
+    // The objective's L (its per-token penalty is −n/L) is the same number: one value, kept in the objective's settings.
+    public int MaxNewTokens
+    {
+        get => ObjectiveOptions.MaxCompletionLength;
+        set => ObjectiveOptions = ObjectiveOptions with { MaxCompletionLength = value };
+    }
     public double Temperature { get; set; } = 0.7;
     public double TopP { get; set; } = 1.0;
     public double LearningRate { get; set; } = 2e-4;
@@ -37,85 +40,20 @@ public sealed class TrainerOptions
     public int InnerEpochs { get; set; } = 1;
     public int CheckpointEvery { get; set; } = 10;
 
-    // The objective (see docs/method.md); spelled as on the command line.
-    public double? Threshold { get; set; }
-    public double Penalty { get; set; } = 1.0;
-    public double Kappa { get; set; } = 0.1;
-    public double FormatBonus { get; set; }
-    public string CmdpForm { get; set; } = "trajectory";
-    public double ViolationTarget { get; set; } = 0.05;
-    public string ChanceCost { get; set; } = "indicator";
-    public double KlCoefficient { get; set; } = 0.1;
-    public double LambdaInit { get; set; }
-    public double LambdaLearningRate { get; set; } = 0.01;
-    public double LambdaMax { get; set; } = 10.0;
-    public string LambdaUpdate { get; set; } = "dual-ascent";
-    public double PidKp { get; set; } = 0.1;
-    public double PidKi { get; set; } = 0.01;
-    public double PidKd { get; set; }
-    public string CostEstimator { get; set; } = "k1";
-    public int TopK { get; set; } = 20;
-    public string CostAggregation { get; set; } = "sum";
-    public string BudgetScope { get; set; } = "sequence";
-    public string Advantage { get; set; } = "group-mean";
-    public bool DistillPerToken { get; set; }
-    public double? ClipEpsilon { get; set; }
+    /// <summary>
+    /// The objective's settings (see docs/method.md), bound from this same section: <c>Trainer:Threshold</c>, not
+    /// <c>Trainer:ObjectiveOptions:Threshold</c> (see <see cref="Bind"/>), so every flag is one flat key.
+    /// </summary>
+    public ObjectiveOptions ObjectiveOptions { get; set; } = new();
 
-    /// <summary>Flag → configuration key. Boolean flags may stand alone (<c>--resume</c>).</summary>
-    public static readonly IReadOnlyDictionary<string, string> CommandLineFlags = new Dictionary<string, string>
+    /// <summary>Binds the trainer's section into these options and their <see cref="ObjectiveOptions"/>, the one way both are read.</summary>
+    public void Bind(IConfiguration section)
     {
-        ["--teacher"] = "TeacherClient:BaseAddress",
-        ["--objective"] = Key(nameof(Objective)), ["--student"] = Key(nameof(Student)), ["--dataset"] = Key(nameof(Dataset)),
-        ["--run-dir"] = Key(nameof(RunDirectory)), ["--device"] = Key(nameof(Device)), ["--seed"] = Key(nameof(Seed)),
-        ["--resume"] = Key(nameof(Resume)), ["--steps"] = Key(nameof(Steps)), ["--batch-size"] = Key(nameof(BatchSize)),
-        ["--group-size"] = Key(nameof(GroupSize)), ["--max-new-tokens"] = Key(nameof(MaxNewTokens)),
-        ["--temperature"] = Key(nameof(Temperature)), ["--top-p"] = Key(nameof(TopP)), ["--lr"] = Key(nameof(LearningRate)),
-        ["--warmup-steps"] = Key(nameof(WarmupSteps)),
-        ["--weight-decay"] = Key(nameof(WeightDecay)), ["--max-grad-norm"] = Key(nameof(MaxGradNorm)),
-        ["--inner-epochs"] = Key(nameof(InnerEpochs)), ["--checkpoint-every"] = Key(nameof(CheckpointEvery)),
-        ["--threshold"] = Key(nameof(Threshold)), ["--penalty"] = Key(nameof(Penalty)), ["--kappa"] = Key(nameof(Kappa)),
-        ["--format-bonus"] = Key(nameof(FormatBonus)), ["--cmdp-form"] = Key(nameof(CmdpForm)),
-        ["--violation-target"] = Key(nameof(ViolationTarget)), ["--chance-cost"] = Key(nameof(ChanceCost)), ["--kl-coef"] = Key(nameof(KlCoefficient)),
-        ["--lambda-init"] = Key(nameof(LambdaInit)), ["--lambda-lr"] = Key(nameof(LambdaLearningRate)),
-        ["--lambda-max"] = Key(nameof(LambdaMax)), ["--lambda-update"] = Key(nameof(LambdaUpdate)), ["--pid-kp"] = Key(nameof(PidKp)),
-        ["--pid-ki"] = Key(nameof(PidKi)), ["--pid-kd"] = Key(nameof(PidKd)), ["--cost-estimator"] = Key(nameof(CostEstimator)),
-        ["--top-k"] = Key(nameof(TopK)), ["--cost-aggregation"] = Key(nameof(CostAggregation)),
-        ["--budget-scope"] = Key(nameof(BudgetScope)), ["--advantage"] = Key(nameof(Advantage)),
-        ["--distill-per-token"] = Key(nameof(DistillPerToken)), ["--clip-eps"] = Key(nameof(ClipEpsilon)),
-    };
-
-    private static string Key(string property) => $"{SectionName}:{property}";
-
-    public static readonly IReadOnlySet<string> BooleanFlags = new HashSet<string> { "--resume", "--distill-per-token" };
-
-    /// <summary>The objective's settings, with the command-line spellings of the enums parsed.</summary>
-    /// <exception cref="OptionsValidationProblem">A spelling is unknown; the message names the flag.</exception>
-    public ObjectiveOptions ToObjectiveOptions() => new()
-    {
-        Threshold = Threshold ?? throw new OptionsValidationProblem("--threshold is required."),
-        Penalty = Penalty,
-        Kappa = Kappa,
-        FormatBonus = FormatBonus,
-        CmdpForm = Parse("--cmdp-form", CmdpForm, ("trajectory", Objectives.CmdpForm.Trajectory), ("per-token", Objectives.CmdpForm.PerToken)),
-        MaxCompletionLength = Math.Max(1, MaxNewTokens),
-        ViolationTarget = ViolationTarget,
-        ChanceCost = Parse("--chance-cost", ChanceCost, ("indicator", Objectives.ChanceCost.Indicator), ("hinge", Objectives.ChanceCost.Hinge)),
-        KlCoefficient = KlCoefficient,
-        LambdaInit = LambdaInit,
-        LambdaLearningRate = LambdaLearningRate,
-        LambdaMax = LambdaMax,
-        LambdaUpdate = Parse("--lambda-update", LambdaUpdate, ("dual-ascent", Objectives.LambdaUpdate.DualAscent), ("pid", Objectives.LambdaUpdate.Pid)),
-        Pid = new PidGains(PidKp, PidKi, PidKd),
-        Estimator = Parse("--cost-estimator", CostEstimator, [.. CostEstimators.All]),
-        TopK = TopK,
-        Aggregation = Parse("--cost-aggregation", CostAggregation, ("sum", Core.Divergence.CostAggregation.Sum), ("mean", Core.Divergence.CostAggregation.Mean)),
-        Scope = Parse("--budget-scope", BudgetScope, ("sequence", Core.Divergence.BudgetScope.Sequence), ("prefix", Core.Divergence.BudgetScope.Prefix)),
-        // "group-normalized" is how run.json files of earlier versions spell group-std.
-        Advantage = Parse("--advantage", Advantage, ("group-std", AdvantageMode.GroupStd), ("group-mean", AdvantageMode.GroupMean),
-            ("batch-std", AdvantageMode.BatchStd), ("leave-one-out", AdvantageMode.LeaveOneOut), ("group-normalized", AdvantageMode.GroupStd)),
-        DistillPerToken = DistillPerToken,
-        ClipEpsilon = ClipEpsilon,
-    };
+        section.Bind(this);
+        var objective = new ObjectiveOptions();
+        section.Bind(objective);
+        ObjectiveOptions = objective;
+    }
 
     /// <summary>Every problem with these options, each naming its flag; empty when the run can start.</summary>
     public IReadOnlyList<string> Validate()
@@ -135,7 +73,6 @@ public sealed class TrainerOptions
         Require(Steps >= 1, "--steps", "at least 1", Steps);
         Require(BatchSize >= 1, "--batch-size", "at least 1", BatchSize);
         Require(GroupSize >= 2 || Objective == TrainingObjectiveFactory.Sft, "--group-size", "at least 2 (advantages are relative to the group)", GroupSize);
-        Require(MaxNewTokens >= 1, "--max-new-tokens", "at least 1", MaxNewTokens);
         Require(double.IsFinite(Temperature) && Temperature > 0, "--temperature", "a finite number > 0", Temperature);
         Require(TopP > 0 && TopP <= 1, "--top-p", "within (0, 1]", TopP);
         Require(double.IsFinite(LearningRate) && LearningRate > 0, "--lr", "a finite number > 0", LearningRate);
@@ -144,30 +81,10 @@ public sealed class TrainerOptions
         Require(double.IsFinite(MaxGradNorm) && MaxGradNorm > 0, "--max-grad-norm", "a finite number > 0", MaxGradNorm);
         Require(InnerEpochs >= 1, "--inner-epochs", "at least 1", InnerEpochs);
         Require(CheckpointEvery >= 1, "--checkpoint-every", "at least 1", CheckpointEvery);
-        if (Threshold is null)
-        {
-            problems.Add("--threshold is required: the KL budget d of the run (every run reports its CSR at d).");
-            return problems;
-        }
-        try
-        {
-            problems.AddRange(ToObjectiveOptions().Validate());
-        }
-        catch (OptionsValidationProblem problem)
-        {
-            problems.Add(problem.Message);
-        }
+        problems.AddRange(ObjectiveOptions.Validate());
         return problems;
     }
 
     /// <summary>The learning rate of step <paramref name="step"/> (1-based): linear warm-up over <see cref="WarmupSteps"/>, then constant.</summary>
     public double LearningRateAt(int step) => WarmupSteps == 0 ? LearningRate : LearningRate * Math.Min(1.0, step / (double)WarmupSteps);
-
-    private static T Parse<T>(string flag, string value, params (string Spelling, T Value)[] choices)
-    {
-        foreach (var (spelling, choice) in choices)
-            if (string.Equals(spelling, value?.Trim(), StringComparison.OrdinalIgnoreCase))
-                return choice;
-        throw new OptionsValidationProblem($"{flag} must be one of {string.Join("|", choices.Select(c => c.Spelling))} (got {value}).");
-    }
 }

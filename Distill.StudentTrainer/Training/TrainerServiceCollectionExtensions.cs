@@ -9,7 +9,7 @@ public static class TrainerServiceCollectionExtensions
     public static IServiceCollection AddStudentTrainer(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<TrainerOptions>()
-            .Bind(configuration.GetSection(TrainerOptions.SectionName))
+            .Configure(options => options.Bind(configuration.GetSection(TrainerOptions.SectionName)))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TrainerOptions>, TrainerOptionsValidator>();
         services.AddTeacherClient(configuration);

@@ -27,12 +27,24 @@ public sealed class AppHostFaultTests : IDisposable
     }
 
     [Fact]
+    public async Task HelpListsEveryFlagWithItsDefault()
+    {
+        await using var apphost = AppHostProcess.Start(data.Directory, ["--help"]);
+
+        Assert.Equal(0, await apphost.WaitForExitAsync(RunLimit));
+        var help = string.Join("\n", apphost.Output);
+        foreach (var flag in new[] { "--teacher-backend", "--objective", "--threshold", "--cache", "--dashboard-url", "--max-restarts", "--keep-running" })
+            Assert.Contains(flag, help);
+        Assert.Contains("[default: http://127.0.0.1:18888]", help);
+    }
+
+    [Fact]
     public async Task ABadAppHostFlagIsRefusedNamingIt()
     {
         await using var apphost = AppHostProcess.Start(data.Directory, [.. data.Flags(2, 2), "--cache", "docker"]);
 
         Assert.Equal(2, await apphost.WaitForExitAsync(RunLimit));
-        Assert.Contains(apphost.Output, line => line.Contains("--cache must be auto, container or executable (got docker)"));
+        Assert.Contains(apphost.Output, line => line.Contains("--cache must be one of auto|container|executable (got docker)"));
     }
 
     [Fact]

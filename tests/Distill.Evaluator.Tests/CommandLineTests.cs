@@ -1,3 +1,4 @@
+using Distill.CommandLine;
 using Distill.Evaluator.Cli;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,10 +19,9 @@ public class CommandLineTests
             return Task.FromResult(0);
         };
         var root = new EvaluatorCommandLine().Create(Record("serve"), Record("evaluate"), Record("watch"), Record("compare"));
-        var parse = root.Parse(args);
         var error = new StringWriter();
-        var exitCode = await parse.InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = TextWriter.Null, Error = error });
-        return ran is { } r ? (r.Item1, r.Item2, exitCode) : (parse.Errors.Count > 0 ? string.Join("; ", parse.Errors.Select(e => e.Message)) : error.ToString(), new CommandInput(new Dictionary<string, string?>(), []), exitCode);
+        var exitCode = await root.InvokeAsync(args, TextWriter.Null, error);
+        return ran is { } r ? (r.Item1, r.Item2, exitCode) : (error.ToString().Trim(), new CommandInput(new Dictionary<string, string?>(), []), exitCode);
     }
 
     private static EvaluatorOptions Bind(CommandInput input)
@@ -42,7 +42,7 @@ public class CommandLineTests
 
         Assert.True(command == "evaluate", command);
         Assert.Equal(0, exitCode);
-        Assert.Equal("http://teacher:5000/", input.Configuration["TeacherClient:BaseAddress"]);
+        Assert.Equal("http://teacher:5000", input.Configuration["TeacherClient:BaseAddress"]);
         var options = Bind(input);
         Assert.Equal(["a", "b"], options.Checkpoints);
         Assert.Equal(8, options.SamplesPerProblem);
@@ -73,8 +73,43 @@ public class CommandLineTests
         var (watch, _, watchExit) = await ParseAsync("watch");
         var (evaluate, _, estimatorExit) = await ParseAsync("evaluate", "--checkpoint", "a", "--cost-estimator", "k2");
 
-        Assert.Equal(("watch needs --run-dir.", 1), (watch, watchExit));
-        Assert.Equal(("'k2' is not one of k1, k3, top-k-exact, exact.", 1), (evaluate, estimatorExit));
+        Assert.Equal(2, watchExit);
+        Assert.StartsWith("error: Option '--run-dir' is required.", watch);
+        Assert.Equal(2, estimatorExit);
+        Assert.StartsWith("error: --cost-estimator must be one of k1|k3|top-k-exact|exact (got k2).", evaluate);
+    }
+
+    [Fact]
+    public async Task AValueOfTheWrongTypeIsAParseErrorNamingItsFlag()
+    {
+        var (samples, _, exitCode) = await ParseAsync("evaluate", "--checkpoint", "a", "--samples", "four", "--teacher", "teacher:5000");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("error: --samples must be an integer (got four).", samples);
+        Assert.Contains("--teacher must be an absolute http(s) URL (got teacher:5000).", samples);
+    }
+
+    [Theory]
+    [InlineData]
+    [InlineData("evaluate")]
+    [InlineData("watch")]
+    [InlineData("compare")]
+    public async Task EveryCommandAnswersHelpWithEachFlagItsDefaultAndMeaning(params string[] command)
+    {
+        var output = new StringWriter();
+        var root = new EvaluatorCommandLine().Create(Fail, Fail, Fail, Fail);
+
+        Assert.Equal(0, await root.InvokeAsync([.. command, "--help"], output));
+
+        if (command is ["evaluate"] or ["watch"])
+        {
+            foreach (var flag in EvaluatorCommandLine.GenerationFlags)
+                Assert.Contains(flag.Name, output.ToString());
+            Assert.Contains("[default: 64]", output.ToString());
+        }
+        Assert.Contains("--help", output.ToString());
+
+        static Task<int> Fail(CommandInput input, CancellationToken cancellationToken) => Task.FromResult(1);
     }
 
     [Fact]

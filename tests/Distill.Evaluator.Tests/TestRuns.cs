@@ -5,23 +5,14 @@ using Distill.Evaluator.Reports;
 
 namespace Distill.Evaluator.Tests;
 
-/// <summary>A folder under the temp directory, removed when the test ends.</summary>
-public sealed class TemporaryDirectory : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("distill-evaluator-").FullName;
-
-    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}
-
 /// <summary>Real run directories as the trainer writes them, and evaluations as the evaluator stores them.</summary>
 public static class TestRuns
 {
     public static RunDirectory CreateRun(string path, string runId, string objective = "cmdp", double threshold = 2.0)
     {
         var run = new RunDirectory(path);
-        RunDirectory.WriteJsonAtomically(run.ManifestPath, new RunManifest(runId, objective, threshold, "k1", "sum", "sequence", 7,
+        RunDirectory.WriteJsonAtomically(run.ManifestPath, new RunManifest(runId, objective, threshold, CostEstimator.K1,
+            CostAggregation.Sum, BudgetScope.Sequence, 7,
             "student", "teacher", "arithmetic", 100, DateTimeOffset.UnixEpoch));
         return run;
     }

@@ -1,52 +1,13 @@
-extern alias teacherservice;
-
-using System.Net;
 using Distill.Core.Divergence;
 using Distill.Core.Modeling;
 using Distill.Core.Runs;
-using Distill.Core.Tokenization;
 using Distill.Evaluator.Evaluation;
 using Distill.Evaluator.Runs;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using TorchSharp;
 
 namespace Distill.Evaluator.Tests;
-
-/// <summary>
-/// The real teacher service on a Kestrel socket at 127.0.0.1, scoring a real checkpoint with its torch backend.
-/// </summary>
-public sealed class TeacherServiceHost(string checkpointDirectory) : WebApplicationFactory<teacherservice::Program>
-{
-    public Uri Address => new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-
-    public static async Task<TeacherServiceHost> StartAsync(string checkpointDirectory)
-    {
-        var host = new TeacherServiceHost(checkpointDirectory);
-        host.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        host.StartServer();
-        using var http = new HttpClient { BaseAddress = host.Address };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (await (await http.GetAsync("/health")).Content.ReadAsStringAsync() != "Healthy")
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The teacher service did not become ready.");
-            await Task.Delay(50);
-        }
-        return host;
-    }
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        builder.UseSetting("Teacher:Backend", "torch");
-        builder.UseSetting("Teacher:ModelPath", checkpointDirectory);
-        builder.UseSetting("Teacher:Device", "cpu");
-    }
-}
 
 /// <summary>
 /// Watch mode end to end on real files and real (tiny, random) models: checkpoints written with the project's
@@ -59,35 +20,18 @@ public sealed class WatchWithRealModelsTests : IDisposable
 
     public void Dispose() => directory.Dispose();
 
-    private static LlamaConfig TinyConfig() => new()
-    {
-        ModelType = LlamaConfig.Llama,
-        VocabSize = CharTokenizer.Default.VocabularySize,
-        HiddenSize = 32,
-        IntermediateSize = 64,
-        NumHiddenLayers = 1,
-        NumAttentionHeads = 4,
-        NumKeyValueHeads = 2,
-        HeadDim = 8,
-        MaxPositionEmbeddings = 512,
-        EosTokenIds = [CharTokenizer.EosId],
-        TorchDtype = "float32",
-        InitializerRange = 0.3,
-    };
+    // One layer is enough, and the generated problems' prompts need more than the default context.
+    private static readonly LlamaConfig TinyConfig = TinyModels.CharConfig(maxContext: 512) with { NumHiddenLayers = 1 };
 
-    private static void SaveCheckpoint(string path, long seed)
-    {
-        torch.manual_seed(seed);
-        using var model = new LlamaForCausalLM(TinyConfig());
-        ModelCheckpoint.Save(path, model, model.Config, CharTokenizer.Default.ToFiles());
-    }
+    private static void SaveCheckpoint(string path, long seed) => TinyModels.SaveCharCheckpoint(path, seed, TinyConfig);
 
     [Fact]
     public async Task EvaluatesCheckpointsAnnouncedAfterItStartedAndRecordsTheCorruptOneAsAFailure()
     {
         var teacherCheckpoint = directory.Combine("teacher");
         SaveCheckpoint(teacherCheckpoint, seed: 1);
-        await using var teacher = await TeacherServiceHost.StartAsync(teacherCheckpoint);
+        await using var teacher = TeacherHost.Start(TeacherHost.Settings(teacherCheckpoint));
+        await teacher.WaitUntilReadyAsync();
 
         var run = TestRuns.CreateRun(directory.Combine("run"), "tiny-run", threshold: Threshold);
         SaveCheckpoint(run.CheckpointPath(10), seed: 2);

@@ -1,5 +1,5 @@
 using Distill.Experiment;
-using Distill.ServiceDefaults;
+using Distill.CommandLine;
 
 namespace Distill.Experiment.Tests;
 
@@ -63,4 +63,22 @@ public class ExperimentPlanTests
     [Fact]
     public void AnUnknownFlagIsRefused() =>
         Assert.Contains("--seed", Assert.Throws<OptionsValidationProblem>(() => ExperimentOptions.Parse(["--seed", "1"])).Message);
+
+    [Fact]
+    public async Task HelpListsEveryFlagWithItsDefaultAndMeaning()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, await ExperimentOptions.CreateCommand(_ => Task.FromResult(1)).InvokeAsync(["--help"], output));
+        foreach (var flag in ExperimentOptions.Flags)
+            Assert.Contains(flag.Name, output.ToString());
+        Assert.Contains("[default: 8,12,16]", output.ToString());
+    }
+
+    [Fact]
+    public async Task ABadValueOnTheCommandLineIsAnErrorLineAndExitCode2()
+    {
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.Usage, await ExperimentOptions.CreateCommand(_ => Task.FromResult(0)).InvokeAsync(["--steps", "0"], TextWriter.Null, error));
+        Assert.StartsWith("error: --steps must be at least 1", error.ToString());
+    }
 }

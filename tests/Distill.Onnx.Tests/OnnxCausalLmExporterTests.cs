@@ -68,7 +68,7 @@ public sealed class OnnxCausalLmExporterTests : IDisposable
         {
             stateDict.Remove("model.layers.1.mlp.up_proj.weight", out var removed);
             removed!.Dispose();
-            var error = Assert.Throws<ArgumentException>(() => OnnxCausalLmExporter.Export(config, stateDict, _directory.File("model.onnx")));
+            var error = Assert.Throws<ArgumentException>(() => OnnxCausalLmExporter.Export(config, stateDict, _directory.Combine("model.onnx")));
             Assert.Contains("'model.layers.1.mlp.up_proj.weight'", error.Message);
             Assert.Equal(["config.json"], Directory.GetFiles(_directory.Path).Select(Path.GetFileName));
         }
@@ -88,7 +88,7 @@ public sealed class OnnxCausalLmExporterTests : IDisposable
         {
             stateDict["model.layers.0.self_attn.k_proj.weight"].Dispose();
             stateDict["model.layers.0.self_attn.k_proj.weight"] = TorchSharp.torch.zeros(32, 32);
-            var error = Assert.Throws<ArgumentException>(() => OnnxCausalLmExporter.Export(config, stateDict, _directory.File("model.onnx")));
+            var error = Assert.Throws<ArgumentException>(() => OnnxCausalLmExporter.Export(config, stateDict, _directory.Combine("model.onnx")));
             Assert.Contains("'model.layers.0.self_attn.k_proj.weight' has shape [32, 32], expected [16, 32]", error.Message);
         }
         finally
@@ -107,7 +107,7 @@ public sealed class OnnxCausalLmExporterTests : IDisposable
         {
             // A Qwen2-style bias under a Llama config means config.json and the weights disagree.
             stateDict["model.layers.0.self_attn.q_proj.bias"] = TorchSharp.torch.zeros(32);
-            var error = Assert.Throws<ArgumentException>(() => OnnxCausalLmExporter.Export(config, stateDict, _directory.File("model.onnx")));
+            var error = Assert.Throws<ArgumentException>(() => OnnxCausalLmExporter.Export(config, stateDict, _directory.Combine("model.onnx")));
             Assert.Contains("model.layers.0.self_attn.q_proj.bias", error.Message);
         }
         finally
@@ -119,8 +119,8 @@ public sealed class OnnxCausalLmExporterTests : IDisposable
     private string Export(string configJson)
     {
         using var model = TinyModels.RandomModel(TinyModels.WriteConfig(_directory.Path, configJson), seed: 7);
-        var path = _directory.File(OptimumCausalLm.ModelFileName);
-        OnnxCausalLmExporter.Export(_directory.File(ModelCheckpoint.ConfigFileName), model.state_dict(), path);
+        var path = _directory.Combine(OptimumCausalLm.ModelFileName);
+        OnnxCausalLmExporter.Export(_directory.Combine(ModelCheckpoint.ConfigFileName), model.state_dict(), path);
         return path;
     }
 

@@ -36,7 +36,7 @@ public sealed class OnnxScorerTests : IDisposable
     {
         var config = TinyModels.WriteConfig(_directory.Path, configJson);
         using var model = TinyModels.RandomModel(config, seed: name.Length);
-        OnnxCausalLmExporter.Export(config, model.state_dict(), _directory.File(OptimumCausalLm.ModelFileName));
+        OnnxCausalLmExporter.Export(config, model.state_dict(), _directory.Combine(OptimumCausalLm.ModelFileName));
         using var onnx = OnnxScorer.FromCheckpoint(_directory.Path);
 
         var expected = await new ModelScorer(model).ScoreAsync(LeftPaddedBatch, topK: 3);
@@ -159,6 +159,6 @@ public sealed class OnnxScorerTests : IDisposable
     {
         var config = TinyModels.WriteConfig(_directory.Path, TinyModels.Llama);
         using var model = TinyModels.RandomModel(config, seed: 3);
-        OnnxCausalLmExporter.Export(config, model.state_dict(), _directory.File(OptimumCausalLm.ModelFileName));
+        OnnxCausalLmExporter.Export(config, model.state_dict(), _directory.Combine(OptimumCausalLm.ModelFileName));
     }
 }

@@ -39,7 +39,7 @@ public class LagrangianTests
     public void PidFollowsMethodFormula()
     {
         // Kp = 0.5, Ki = 0.1, Kd = 1, d = 1, λmax = 10
-        var objective = Create(DualAscent with { LambdaUpdate = LambdaUpdate.Pid, LambdaMax = 10.0, Pid = new PidGains(0.5, 0.1, 1.0) });
+        var objective = Create(DualAscent with { LambdaUpdate = LambdaUpdate.Pid, LambdaMax = 10.0, PidKp = 0.5, PidKi = 0.1, PidKd = 1.0 });
 
         // Ĉ = 3: e = 2, I = 2, no previous → D = 0;  λ = 1 + 0.2 = 1.2
         objective.ObserveStep(new ConstraintObservation(3.0, 0));
@@ -58,10 +58,10 @@ public class LagrangianTests
     [Fact]
     public void StateRoundTripsThroughJsonAndRestores()
     {
-        var trained = Create(DualAscent with { LambdaUpdate = LambdaUpdate.Pid, LambdaMax = 10.0, Pid = new PidGains(0.5, 0.1, 1.0) });
+        var trained = Create(DualAscent with { LambdaUpdate = LambdaUpdate.Pid, LambdaMax = 10.0, PidKp = 0.5, PidKi = 0.1, PidKd = 1.0 });
         trained.ObserveStep(new ConstraintObservation(3.0, 0));
         var json = JsonSerializer.Serialize(trained.State);
-        var restored = Create(DualAscent with { LambdaUpdate = LambdaUpdate.Pid, LambdaMax = 10.0, Pid = new PidGains(0.5, 0.1, 1.0) });
+        var restored = Create(DualAscent with { LambdaUpdate = LambdaUpdate.Pid, LambdaMax = 10.0, PidKp = 0.5, PidKi = 0.1, PidKd = 1.0 });
         restored.Restore(JsonSerializer.Deserialize<ObjectiveState>(json)!);
         Assert.Equal(trained.State, restored.State);
 

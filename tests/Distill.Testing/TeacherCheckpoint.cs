@@ -20,22 +20,7 @@ public sealed class TeacherCheckpoint : IDisposable
     /// <param name="vocabularySize">The config's vocab_size; above the char tokenizer's 64 it pads the vocabulary, as Qwen2.5's configs do.</param>
     public TeacherCheckpoint(long seed = 7, int maxContext = 64, int? vocabularySize = null)
     {
-        Config = new LlamaConfig
-        {
-            ModelType = LlamaConfig.Llama,
-            VocabSize = vocabularySize ?? CharTokenizer.Default.VocabularySize,
-            HiddenSize = 32,
-            IntermediateSize = 64,
-            NumHiddenLayers = 2,
-            NumAttentionHeads = 4,
-            NumKeyValueHeads = 2,
-            HeadDim = 8,
-            MaxPositionEmbeddings = maxContext,
-            EosTokenIds = [CharTokenizer.EosId],
-            TorchDtype = "float32",
-            // Wider than the usual 0.02, so the random model's distributions are peaked and top-k order is clear.
-            InitializerRange = 0.3,
-        };
+        Config = TinyModels.CharConfig(maxContext, vocabularySize);
         Write(seed);
     }
 
@@ -62,11 +47,7 @@ public sealed class TeacherCheckpoint : IDisposable
     /// <summary>Replaces the weights in place with another seed's: same directory, model id and tokenizer.</summary>
     public void Write(long seed)
     {
-        // The global generator: tests running in parallel may interleave draws, which changes which random weights a
-        // seed gives but never makes two seeds give the same; every reference is read back from the saved files.
-        torch.manual_seed(seed);
-        using var model = new LlamaForCausalLM(Config);
-        ModelCheckpoint.Save(Directory, model, Config, CharTokenizer.Default.ToFiles());
+        TinyModels.SaveCharCheckpoint(Directory, seed, Config);
         _model?.Dispose();
         (_model, _scorer) = (null, null);
     }

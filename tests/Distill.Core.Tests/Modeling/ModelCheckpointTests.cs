@@ -66,7 +66,7 @@ public sealed class ModelCheckpointTests : IDisposable
         Assert.Contains(Directory.GetFiles(checkpoint), file => Path.GetFileName(file).StartsWith("model-00001-of-", StringComparison.Ordinal));
         Assert.Equal(["student"], Directory.GetFileSystemEntries(directory).Select(Path.GetFileName));
         Assert.Equal("bfloat16", LlamaConfig.Load(Path.Combine(checkpoint, "config.json")).TorchDtype);
-        Assert.All(SafetensorsFile.LoadSharded(Path.Combine(checkpoint, ModelCheckpoint.IndexFileName)).Values,
+        Assert.All(StoredTensors.LoadSharded(Path.Combine(checkpoint, ModelCheckpoint.IndexFileName)).Values,
             tensor => Assert.Equal(torch.ScalarType.BFloat16, tensor.dtype));
 
         using var loaded = ModelCheckpoint.Load(checkpoint, torch.CPU).Model;

@@ -31,7 +31,7 @@ public sealed class SafetensorsFileTests : IDisposable
         var path = Path.Combine(directory, "round.safetensors");
         SafetensorsFile.Save(path, original, new Dictionary<string, string> { ["format"] = "pt" });
 
-        var loaded = SafetensorsFile.Load(path);
+        var loaded = StoredTensors.Load(path);
         Assert.Equal(original.Keys.Order(), loaded.Keys.Order());
         foreach (var (name, tensor) in original)
         {
@@ -69,7 +69,7 @@ public sealed class SafetensorsFileTests : IDisposable
             HandWrittenSafetensors.BFloat16("h", [3], [1.5f, -2f, 0.25f]),
         ]);
 
-        var tensors = SafetensorsFile.Load(path);
+        var tensors = StoredTensors.Load(path);
         Assert.Equal(new[] { 1f, 2f, 3f, 4f }, tensors["f"].data<float>().ToArray());
         Assert.Equal(new long[] { 2, 2 }, tensors["f"].shape);
         Assert.Equal(torch.ScalarType.BFloat16, tensors["h"].dtype);
@@ -84,7 +84,7 @@ public sealed class SafetensorsFileTests : IDisposable
         using (var stream = new FileStream(path, FileMode.Open))
             stream.SetLength(stream.Length - 4);
 
-        var error = Assert.Throws<InvalidDataException>(() => SafetensorsFile.Load(path));
+        var error = Assert.Throws<InvalidDataException>(() => StoredTensors.Load(path));
         Assert.Contains("truncated.safetensors", error.Message);
         Assert.Contains("layer.weight", error.Message);
     }
@@ -99,7 +99,7 @@ public sealed class SafetensorsFileTests : IDisposable
         HandWrittenSafetensors.Write(path,
             [HandWrittenSafetensors.Float32("a", [2], [1, 2]), HandWrittenSafetensors.Float32("b", [2], [3, 4])], header);
 
-        var error = Assert.Throws<InvalidDataException>(() => SafetensorsFile.Load(path));
+        var error = Assert.Throws<InvalidDataException>(() => StoredTensors.Load(path));
         Assert.Contains("bad.safetensors", error.Message);
         Assert.Contains("'b'", error.Message);
         Assert.Contains(problem, error.Message);
@@ -111,7 +111,7 @@ public sealed class SafetensorsFileTests : IDisposable
         var path = Path.Combine(directory, "garbage.safetensors");
         HandWrittenSafetensors.Write(path, [], "{not json");
 
-        var error = Assert.Throws<InvalidDataException>(() => SafetensorsFile.Load(path));
+        var error = Assert.Throws<InvalidDataException>(() => StoredTensors.Load(path));
         Assert.Contains("garbage.safetensors", error.Message);
     }
 
@@ -134,7 +134,7 @@ public sealed class SafetensorsFileTests : IDisposable
         Assert.Equal("model-00002-of-00002.safetensors", index.WeightMap["third"]);
         Assert.Equal(40 + 20 + 24, index.TotalSize);
 
-        var loaded = SafetensorsFile.LoadSharded(Path.Combine(directory, "model.safetensors.index.json"));
+        var loaded = StoredTensors.LoadSharded(Path.Combine(directory, "model.safetensors.index.json"));
         foreach (var (name, tensor) in original)
             Assert.True(torch.equal(tensor, loaded[name]).all().item<bool>(), name);
     }
@@ -151,7 +151,7 @@ public sealed class SafetensorsFileTests : IDisposable
         var indexPath = Path.Combine(directory, "model.safetensors.index.json");
         File.WriteAllText(indexPath, File.ReadAllText(indexPath).Replace("\"second\"", "\"ghost\""));
 
-        var error = Assert.Throws<InvalidDataException>(() => SafetensorsFile.LoadSharded(indexPath));
+        var error = Assert.Throws<InvalidDataException>(() => StoredTensors.LoadSharded(indexPath));
         Assert.Contains("model-0000", error.Message);
         Assert.Contains("ghost", error.Message);
     }

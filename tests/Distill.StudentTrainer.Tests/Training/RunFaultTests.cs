@@ -252,7 +252,7 @@ public sealed class RunFaultTests(TinyPlatformFixture platform) : IDisposable
         start.ArgumentList.Add(assembly);
         foreach (var (key, value) in Settings(runDirectory, steps, "lagrangian", 3, 5))
         {
-            var flag = TrainerOptions.CommandLineFlags.Single(f => f.Value == key).Key;
+            var flag = TrainerCommandLine.Flags.Single(f => f.Key == key).Name;
             start.ArgumentList.Add(flag);
             start.ArgumentList.Add(value!);
         }

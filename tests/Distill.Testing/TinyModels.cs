@@ -1,11 +1,73 @@
 using Distill.Core.Modeling;
+using Distill.Core.Tokenization;
 using TorchSharp;
 
-namespace Distill.Onnx.Tests;
+namespace Distill.Testing;
 
-/// <summary>Randomly initialized Llama-family models small enough to export and run in a test.</summary>
-internal static class TinyModels
+/// <summary>
+/// Small random Llama-family models for tests, the one set every test project draws from: seeded, and with large
+/// weights so next-token distributions are peaked (the models' own 0.02 initialisation gives near-uniform log-probs
+/// that would hide errors).
+/// </summary>
+public static class TinyModels
 {
+    /// <summary>A two-layer model over a 32-symbol vocabulary with grouped-query attention (4 query heads, 2 key/value heads).</summary>
+    public static LlamaConfig Config(string modelType = LlamaConfig.Llama, bool tied = false, bool attentionBias = false) => new()
+    {
+        ModelType = modelType,
+        VocabSize = 32,
+        HiddenSize = 32,
+        IntermediateSize = 64,
+        NumHiddenLayers = 2,
+        NumAttentionHeads = 4,
+        NumKeyValueHeads = 2,
+        HeadDim = 8,
+        MaxPositionEmbeddings = 64,
+        RmsNormEps = 1e-5,
+        TieWordEmbeddings = tied,
+        AttentionBias = attentionBias,
+        BosTokenId = 1,
+        EosTokenIds = [2],
+        TorchDtype = "float32",
+        InitializerRange = 0.3,
+    };
+
+    /// <summary>
+    /// The same shape over the char tokenizer's symbols (what the default models use), so a checkpoint of it can be
+    /// served, trained and evaluated on the generated task.
+    /// </summary>
+    /// <param name="maxContext">The longest prompt and completion together.</param>
+    /// <param name="vocabularySize">The config's vocab_size; above the char tokenizer's 64 it pads the vocabulary, as Qwen2.5's configs do.</param>
+    public static LlamaConfig CharConfig(int maxContext = 64, int? vocabularySize = null) => Config() with
+    {
+        VocabSize = vocabularySize ?? CharTokenizer.Default.VocabularySize,
+        MaxPositionEmbeddings = maxContext,
+        BosTokenId = null,
+        EosTokenIds = [CharTokenizer.EosId],
+    };
+
+    /// <summary>The model of <paramref name="config"/> (by default <see cref="Config"/>) with weights drawn from <paramref name="seed"/>, in eval mode.</summary>
+    public static LlamaForCausalLM Create(LlamaConfig? config = null, long seed = 1234)
+    {
+        torch.manual_seed(seed);
+        var model = new LlamaForCausalLM(config ?? Config());
+        model.eval();
+        return model;
+    }
+
+    /// <summary>A checkpoint directory of <see cref="CharConfig"/>'s shape with the char tokenizer beside it, as the trainer writes one.</summary>
+    public static void SaveCharCheckpoint(string directory, long seed, LlamaConfig? config = null)
+    {
+        // The global generator: tests running in parallel may interleave draws, which changes which random weights a
+        // seed gives but never makes two seeds give the same; every reference is read back from the saved files.
+        torch.manual_seed(seed);
+        config ??= CharConfig();
+        using var model = new LlamaForCausalLM(config);
+        ModelCheckpoint.Save(directory, model, config, CharTokenizer.Default.ToFiles());
+    }
+
+    // Hugging Face config.json files of each supported architecture, for the tests that read configs as shipped.
+
     /// <summary>Llama with grouped-query attention: 4 query heads share 2 key/value heads.</summary>
     public const string Llama = """
         {"model_type": "llama", "vocab_size": 40, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
