@@ -23,6 +23,12 @@ public sealed class AppHostTestingTests : IDisposable
         await using var app = await builder.BuildAsync(timeout.Token);
         await app.StartAsync(timeout.Token);
 
+        // The cache wants its password: a local process without it cannot plant log-probs.
+        var cache = await app.GetConnectionStringAsync("cache", timeout.Token);
+        Assert.Matches(@"^127\.0\.0\.1:\d+,password=[0-9a-f]{32}$", cache);
+        Assert.StartsWith("-NOAUTH", await RedisReplyAsync(cache!.Split(',')[0], "SET distill:planted 1"));
+        Assert.Equal("+OK", await RedisReplyAsync(cache.Split(',')[0], $"AUTH {cache.Split("password=")[1]}"));
+
         var run = new RunDirectory(Path.Combine(data.RunsDirectory, "default"));
         while (!(File.Exists(run.MetricsPath) && File.ReadAllLines(run.MetricsPath).Length >= 1))
             await Task.Delay(200, timeout.Token);
@@ -44,6 +50,18 @@ public sealed class AppHostTestingTests : IDisposable
         Assert.True(run.IsCompleted);
         Assert.True(File.Exists(Path.Combine(run.EvaluationPath(steps), "evaluation.json")), "no evaluation of the final checkpoint");
         Assert.True(File.Exists(Path.Combine(run.EvaluationPath(0), "evaluation.json")), "no evaluation of the starting student");
+    }
+
+    private static async Task<string> RedisReplyAsync(string hostAndPort, string command)
+    {
+        var (host, port) = (hostAndPort.Split(':')[0], int.Parse(hostAndPort.Split(':')[1]));
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(host, port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(command + "\r\n"));
+        var buffer = new byte[256];
+        int read = await stream.ReadAsync(buffer);
+        return System.Text.Encoding.ASCII.GetString(buffer, 0, read).TrimEnd();
     }
 
     public void Dispose() => data.Dispose();
