@@ -1,4 +1,10 @@
-var builder = WebApplication.CreateBuilder(args);
+using Distill.TeacherService;
+
+var (flags, aspNetCoreArgs, exitCode) = await TeacherCommandLine.ParseAsync(args);
+if (flags is null) return exitCode;
+
+var builder = WebApplication.CreateBuilder(aspNetCoreArgs);
+builder.Configuration.AddInMemoryCollection(flags);
 
 builder.AddServiceDefaults();
 builder.AddTeacherService();
@@ -11,5 +17,3 @@ var model = app.Services.GetRequiredService<Distill.TeacherService.Hosting.Teach
 app.Run();
 // A teacher that could not load stopped the service: a start-up failure, not a clean stop.
 return model.LoadError is null ? 0 : Distill.ServiceDefaults.ServiceExitCodes.CannotStart;
-
-
