@@ -7,7 +7,7 @@ using Microsoft.Extensions.Configuration;
 namespace Distill.AppHost;
 
 /// <summary>The run's settings and directories, read and checked before anything starts.</summary>
-public sealed record AppHostSettings(AppHostOptions Options, string DataDirectory, string TeacherModel, string StudentModel, bool DefaultModels)
+public sealed record AppHostSettings(AppHostOptions Options, string DataDirectory, string TeacherModel, string StudentModel)
 {
     public string ModelsDirectory => Path.Combine(DataDirectory, "models");
 
@@ -41,8 +41,7 @@ public sealed record AppHostSettings(AppHostOptions Options, string DataDirector
         var models = Path.Combine(data, "models");
         return new AppHostSettings(options, data,
             options.TeacherModel is { } teacher ? Path.GetFullPath(teacher) : Path.Combine(models, "teacher"),
-            options.Student is { } student ? Path.GetFullPath(student) : Path.Combine(models, "student"),
-            DefaultModels: options.TeacherModel is null || options.Student is null);
+            options.Student is { } student ? Path.GetFullPath(student) : Path.Combine(models, "student"));
     }
 
     /// <summary>The trainer's flags of this run, as the trainer resource and its <c>plan</c> take them.</summary>

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Aspire.Hosting.Lifecycle;
+using Distill.CommandLine;
+using Distill.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,11 +26,8 @@ public sealed class RunSupervisor(
     SupervisionPlan plan, ResourceNotificationService notifications, ResourceLoggerService logs, ResourceCommandService commands,
     IHostApplicationLifetime lifetime, ILogger<RunSupervisor> logger)
 {
-    /// <summary>Exit codes our services use for "do not start me again" (ServiceExitCodes): bad settings, cannot start.</summary>
-    private static readonly int[] Final = [2, 3];
-
-    /// <summary>The start of the evaluator's last line of a complete run (<c>EvaluationRunner.RunCompleteMarker</c>).</summary>
-    public const string RunCompleteMarker = "Run complete:";
+    /// <summary>Exit codes that say "do not start me again": bad settings, and cannot start as configured.</summary>
+    private static readonly int[] Final = [ExitCodes.Usage, ServiceExitCodes.CannotStart];
 
     private readonly ConcurrentDictionary<string, int> restarts = new();
     private readonly ConcurrentDictionary<string, string> states = new();
@@ -137,8 +136,8 @@ public sealed class RunSupervisor(
                         while (recentErrors.Count > 2) recentErrors.TryDequeue(out _);
                     }
                     Console.WriteLine($"{name}: {text}");
-                    // A kept-serving evaluator does not exit: its summary line (EvaluationRunner.RunCompleteMarker) ends the run.
-                    if (plan.KeepRunning && name == plan.Evaluator && text.StartsWith(RunCompleteMarker, StringComparison.Ordinal)) Complete();
+                    // A kept-serving evaluator does not exit: its summary line ends the run.
+                    if (plan.KeepRunning && name == plan.Evaluator && text.StartsWith(ServiceConsoleSignals.RunComplete, StringComparison.Ordinal)) Complete();
                 }
             }
         }

@@ -10,3 +10,13 @@ public static class ServiceExitCodes
     /// </summary>
     public const int CannotStart = 3;
 }
+
+/// <summary>What a service's console says for an orchestrator to act on, shared by the services and the AppHost.</summary>
+public static class ServiceConsoleSignals
+{
+    /// <summary>
+    /// The start of the evaluator's summary line once a run is complete and its final checkpoint evaluated: the
+    /// AppHost ends the run on it when the evaluator keeps serving (<c>--keep-running</c>) instead of exiting.
+    /// </summary>
+    public const string RunComplete = "Run complete:";
+}

@@ -19,8 +19,6 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
     // One evaluation at a time: the watch loop and "evaluate latest" share the model memory and the cores.
     private readonly SemaphoreSlim evaluating = new(1, 1);
 
-    /// <summary>What the AppHost's console shows at the end of a run; it starts with this.</summary>
-    public const string RunCompleteMarker = "Run complete:";
 
     /// <summary>
     /// Watches a run and evaluates each checkpoint as it is announced; returns once the run is complete and every
@@ -62,7 +60,7 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
             before is null ? value(after).ToString(format, System.Globalization.CultureInfo.InvariantCulture)
                 : $"{value(before).ToString(format, System.Globalization.CultureInfo.InvariantCulture)} → {value(after).ToString(format, System.Globalization.CultureInfo.InvariantCulture)}";
         var report = Path.Combine(run.EvaluationPath(finalStep), EvaluationReportWriter.SummaryFileName);
-        return $"{RunCompleteMarker} {(before is null ? $"step {finalStep}" : $"step 0 → {finalStep}")}: " +
+        return $"{Distill.ServiceDefaults.ServiceConsoleSignals.RunComplete} {(before is null ? $"step {finalStep}" : $"step 0 → {finalStep}")}: " +
                $"accuracy {Change(e => e.Metrics.GreedyAccuracy * 100, "0.0")} %, " +
                $"mean KL {Change(e => e.Metrics.CostMean, "0.00")}, " +
                $"CSR at d = {after.Constraint.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture)} {Change(e => e.Metrics.SatisfactionRate * 100, "0.0")} % " +
