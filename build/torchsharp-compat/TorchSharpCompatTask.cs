@@ -47,16 +47,16 @@ public sealed class PatchLibTorchSharp : Task
             File.Copy(shim, Path.Combine(directory, ShimName), overwrite: true);
 
             var bytes = File.ReadAllBytes(library);
-            bool changed = MarkVersionWeak(bytes, MissingVersion);
-            if (changed) WriteAtomically(library, bytes);
-
+            bool markedWeak = MarkVersionWeak(bytes, MissingVersion);
             if (!Run("patchelf", $"--print-needed \"{library}\"", out var needed)) return false;
-            if (!needed.Split('\n').Any(l => l.Trim() == ShimName))
-            {
-                if (!Run("patchelf", $"--add-needed {ShimName} \"{library}\"", out _)) return false;
-                changed = true;
-            }
-            if (changed) Log.LogMessage(MessageImportance.High, $"TorchSharp compat: patched {library} for a libstdc++ without {MissingVersion}.");
+            bool hasShim = needed.Split('\n').Any(l => l.Trim() == ShimName);
+            if (!markedWeak && hasShim) continue;
+
+            // The output file may be a hard link into the NuGet package cache (CreateHardLinksForCopyLocalIfPossible):
+            // the rename gives it an inode of its own before patchelf edits it in place, so the cache stays pristine.
+            WriteAtomically(library, bytes);
+            if (!hasShim && !Run("patchelf", $"--add-needed {ShimName} \"{library}\"", out _)) return false;
+            Log.LogMessage(MessageImportance.High, $"TorchSharp compat: patched {library} for a libstdc++ without {MissingVersion}.");
         }
         return true;
     }
