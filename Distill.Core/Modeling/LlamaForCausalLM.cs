@@ -18,8 +18,13 @@ public sealed class LlamaForCausalLM : nn.Module
     public LlamaConfig Config { get; }
 
     /// <summary>Builds a randomly initialised model (normal(0, initializer_range) weights, zero biases, unit norms).</summary>
+    /// <param name="initializationSeed">
+    /// When set, the weights are drawn from this seed by a .NET generator, identical on every machine; otherwise by
+    /// libtorch's global generator, whose CPU kernels draw different numbers on AVX2 and AVX-512 machines from the same
+    /// seed (fast, and what a model about to load a checkpoint needs).
+    /// </param>
     /// <exception cref="ModelConfigException">The config is invalid.</exception>
-    public LlamaForCausalLM(LlamaConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(LlamaForCausalLM))
+    public LlamaForCausalLM(LlamaConfig config, Device? device = null, ScalarType? dtype = null, long? initializationSeed = null) : base(nameof(LlamaForCausalLM))
     {
         config.Validate("model config");
         Config = config;
@@ -27,7 +32,7 @@ public sealed class LlamaForCausalLM : nn.Module
         if (!config.TieWordEmbeddings)
             languageModelHead = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, device, dtype);
         RegisterComponents();
-        InitializeWeights();
+        InitializeWeights(initializationSeed is { } seed ? new Random(unchecked((int)(seed ^ (seed >> 32)))) : null);
     }
 
     public Device Device => model.EmbeddingWeight.device;
@@ -69,7 +74,7 @@ public sealed class LlamaForCausalLM : nn.Module
     public Tensor Logits(Tensor hidden) =>
         languageModelHead is not null ? languageModelHead.forward(hidden) : nn.functional.linear(hidden, model.EmbeddingWeight);
 
-    private void InitializeWeights()
+    private void InitializeWeights(Random? portable)
     {
         using var noGrad = no_grad();
         foreach (var (name, parameter) in named_parameters())
@@ -78,8 +83,27 @@ public sealed class LlamaForCausalLM : nn.Module
                 continue;
             if (name.EndsWith(".bias", StringComparison.Ordinal))
                 parameter.zero_();
-            else
+            else if (portable is null)
                 parameter.normal_(0, Config.InitializerRange);
+            else
+            {
+                using var values = tensor(PortableNormal(portable, parameter.numel(), Config.InitializerRange), parameter.shape);
+                parameter.copy_(values);
+            }
         }
+    }
+
+    // Box–Muller over System.Random's seeded (legacy, fixed) algorithm: the same floats on every machine and runtime.
+    private static float[] PortableNormal(Random random, long count, double standardDeviation)
+    {
+        var values = new float[count];
+        for (long i = 0; i < count; i += 2)
+        {
+            double radius = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * standardDeviation;
+            double angle = 2 * Math.PI * random.NextDouble();
+            values[i] = (float)(radius * Math.Cos(angle));
+            if (i + 1 < count) values[i + 1] = (float)(radius * Math.Sin(angle));
+        }
+        return values;
     }
 }

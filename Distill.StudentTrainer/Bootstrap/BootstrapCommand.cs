@@ -27,14 +27,41 @@ public sealed class BootstrapOptions
     public bool Force { get; set; }
     public int? TeacherSteps { get; set; }
     public int? StudentSteps { get; set; }
+    public int? StudentProblems { get; set; }
     public int EvaluationProblems { get; set; } = 500;
 
+    /// <summary>The verb of the teacher's blind spot (<see cref="TeacherBlindSpot"/>), or <c>none</c> for correct data throughout.</summary>
+    public string BlindSpot { get; set; } = TeacherBlindSpot.Default.Verb;
+
+    public double BlindSpotErrorRate { get; set; } = TeacherBlindSpot.Default.ErrorRate;
+
+    /// <summary>The blind spot these options ask for, or null for <c>none</c>; throws with the flag's name when invalid.</summary>
+    public TeacherBlindSpot? ResolveBlindSpot()
+    {
+        if (string.Equals(BlindSpot, "none", StringComparison.OrdinalIgnoreCase)) return null;
+        var blindSpot = new TeacherBlindSpot { Verb = BlindSpot, ErrorRate = BlindSpotErrorRate };
+        try
+        {
+            blindSpot.Validate();
+        }
+        catch (ArgumentException error)
+        {
+            throw new OptionsValidationProblem($"--blind-spot/--blind-spot-error-rate: {error.Message}");
+        }
+        return blindSpot;
+    }
 }
 
 /// <summary>What the bootstrap measured, written to <c>bootstrap.json</c> beside the two checkpoints.</summary>
-public sealed record BootstrapReport(ModelReport Teacher, ModelReport Student, double TotalSeconds, int ProcessorCount, DateTimeOffset FinishedAt);
+public sealed record BootstrapReport(ModelReport Teacher, ModelReport Student, double TotalSeconds, int ProcessorCount, DateTimeOffset FinishedAt,
+    TeacherBlindSpot? BlindSpot = null, int BlindSpotProblems = 0, int TorchThreads = 0);
 
-public sealed record ModelReport(string Path, long Parameters, int Steps, double FinalLoss, double GreedyAccuracy, int EvaluationProblems, double TrainingSeconds);
+/// <summary>
+/// One trained model. <see cref="BlindSpotAccuracy"/> and <see cref="OtherAccuracy"/> split <see cref="GreedyAccuracy"/>
+/// into the held-out problems of the teacher's blind-spot family and the rest (null without a blind spot).
+/// </summary>
+public sealed record ModelReport(string Path, long Parameters, int Steps, double FinalLoss, double GreedyAccuracy, int EvaluationProblems, double TrainingSeconds,
+    int TrainingProblems = 0, double? BlindSpotAccuracy = null, double? OtherAccuracy = null);
 
 /// <summary>
 /// <c>bootstrap</c>: trains the embedded default teacher and student by supervised learning on the generated task and
@@ -79,9 +106,10 @@ public static class BootstrapCommand
     {
         var clock = Stopwatch.StartNew();
         var device = TorchDevice.Resolve(options.Device);
+        var blindSpot = options.ResolveBlindSpot();
         var tokenizer = CharTokenizer.Default;
         var generator = new MathProblemGenerator();
-        var training = generator.Generate(ProblemSplit.Train, options.Seed, 30_000)
+        var training = TeacherData(generator.Generate(ProblemSplit.Train, options.Seed, 30_000), blindSpot, options.Seed)
             .Select(p => PromptFormat.Encode(tokenizer, p)).Select(e => new ScoringItem(e.PromptIds.ToArray(), e.CompletionIds.ToArray())).ToArray();
         var heldOut = generator.Generate(ProblemSplit.Test, options.Seed, options.EvaluationProblems);
 
@@ -89,11 +117,13 @@ public static class BootstrapCommand
         var studentRecipe = DefaultModels.Student(tokenizer);
         if (options.TeacherSteps is { } teacherSteps) teacherRecipe = teacherRecipe with { Steps = teacherSteps };
         if (options.StudentSteps is { } studentSteps) studentRecipe = studentRecipe with { Steps = studentSteps };
+        if (options.StudentProblems is { } studentProblems) studentRecipe = studentRecipe with { TrainingProblems = studentProblems };
 
         var (teacher, student) = ConsoleProgress.Run("Bootstrap", teacherRecipe.Steps + studentRecipe.Steps, "steps", progress =>
             (Train(teacherRecipe, training, heldOut, tokenizer, device, options, progress),
              Train(studentRecipe, training, heldOut, tokenizer, device, options, progress)));
-        var report = new BootstrapReport(teacher, student, clock.Elapsed.TotalSeconds, Environment.ProcessorCount, DateTimeOffset.UtcNow);
+        var report = new BootstrapReport(teacher, student, clock.Elapsed.TotalSeconds, Environment.ProcessorCount, DateTimeOffset.UtcNow,
+            blindSpot, blindSpot is null ? 0 : heldOut.Count(blindSpot.Covers), torch.get_num_threads());
         RunDirectory.WriteJsonAtomically(Path.Combine(options.Output, ReportFileName), report);
         Console.WriteLine($"Default models in {Path.GetFullPath(options.Output)}: teacher {teacher.GreedyAccuracy:P1}, " +
                           $"student {student.GreedyAccuracy:P1} greedy exact match on {heldOut.Count} held-out problems; " +
@@ -101,12 +131,27 @@ public static class BootstrapCommand
         return report;
     }
 
-    private static ModelReport Train(ModelRecipe recipe, ScoringItem[] training, IReadOnlyList<MathProblem> heldOut,
+    /// <summary>
+    /// The teacher's training data: the problems as generated, except that with a blind spot a share
+    /// (<see cref="TeacherBlindSpot.ErrorRate"/>) of its family's worked solutions are the misread ones. The student is
+    /// trained on the same data, as a student distilled from a teacher's outputs would be, so it starts with the blind spot.
+    /// </summary>
+    public static IReadOnlyList<MathProblem> TeacherData(IReadOnlyList<MathProblem> problems, TeacherBlindSpot? blindSpot, int seed)
+    {
+        if (blindSpot is null) return problems;
+        var random = new Random(unchecked(seed * 7919 + 17));
+        return problems.Select(p => blindSpot.Covers(p) && random.NextDouble() < blindSpot.ErrorRate
+            ? p with { Solution = blindSpot.MisreadSolution(p) } : p).ToArray();
+    }
+
+    private static ModelReport Train(ModelRecipe recipe, ScoringItem[] allTraining, IReadOnlyList<MathProblem> heldOut,
         CharTokenizer tokenizer, Device device, BootstrapOptions options, IProgressSteps progress)
     {
+        // A recipe may train on the first TrainingProblems only: a student limited by its data, trained to its plateau.
+        var training = recipe.TrainingProblems is { } limit ? allTraining[..Math.Min(limit, allTraining.Length)] : allTraining;
         var clock = Stopwatch.StartNew();
         torch.manual_seed(options.Seed);
-        using var model = new LlamaForCausalLM(recipe.Config, device);
+        using var model = new LlamaForCausalLM(recipe.Config, device, initializationSeed: options.Seed);
         using var optimizer = optim.AdamW(model.parameters(), recipe.LearningRate, weight_decay: 0.01);
         var random = new Random(options.Seed);
         double loss = double.NaN;
@@ -119,27 +164,41 @@ public static class BootstrapCommand
             progress.Advance(status: $"{recipe.Name} step {step}/{recipe.Steps}, loss {loss:0.0000}");
         }
 
-        double accuracy = GreedyAccuracy(model, tokenizer, heldOut);
+        var correct = GreedyCorrect(model, tokenizer, heldOut);
+        double accuracy = correct.Count(c => c) / (double)heldOut.Count;
+        var blindSpot = options.ResolveBlindSpot();
+        double? Share(bool inFamily)
+        {
+            if (blindSpot is null) return null;
+            var family = heldOut.Select((p, i) => (p, i)).Where(x => blindSpot.Covers(x.p) == inFamily).ToArray();
+            return family.Length == 0 ? null : family.Count(x => correct[x.i]) / (double)family.Length;
+        }
         var path = Path.Combine(options.Output, recipe.Name);
         ModelCheckpoint.Save(path, model, recipe.Config, tokenizer.ToFiles());
-        progress.WriteLine($"{recipe.Name}: {accuracy:P1} greedy exact match on {heldOut.Count} held-out problems; saved to {path}.");
+        progress.WriteLine($"{recipe.Name}: {accuracy:P1} greedy exact match on {heldOut.Count} held-out problems" +
+                           (blindSpot is null ? "" : $" ({Share(true):P1} on the blind spot, {Share(false):P1} elsewhere)") + $"; saved to {path}.");
         long parameters = model.parameters().Sum(p => p.numel());
-        return new ModelReport(Path.GetFullPath(path), parameters, recipe.Steps, loss, accuracy, heldOut.Count, clock.Elapsed.TotalSeconds);
+        return new ModelReport(Path.GetFullPath(path), parameters, recipe.Steps, loss, accuracy, heldOut.Count, clock.Elapsed.TotalSeconds,
+            training.Length, Share(true), Share(false));
     }
 
     /// <summary>Share of <paramref name="problems"/> whose greedy completion has the right final answer.</summary>
-    public static double GreedyAccuracy(LlamaForCausalLM model, ITextTokenizer tokenizer, IReadOnlyList<MathProblem> problems, int batchSize = 100)
+    public static double GreedyAccuracy(LlamaForCausalLM model, ITextTokenizer tokenizer, IReadOnlyList<MathProblem> problems, int batchSize = 100) =>
+        GreedyCorrect(model, tokenizer, problems, batchSize).Count(c => c) / (double)problems.Count;
+
+    /// <summary>Whether each of <paramref name="problems"/>' greedy completion has the right final answer.</summary>
+    public static bool[] GreedyCorrect(LlamaForCausalLM model, ITextTokenizer tokenizer, IReadOnlyList<MathProblem> problems, int batchSize = 100)
     {
         model.eval();
         var generator = new CompletionGenerator(model);
-        int correct = 0;
+        var correct = new List<bool>(problems.Count);
         foreach (var chunk in problems.Chunk(batchSize))
         {
             var prompts = chunk.Select(p => tokenizer.Encode(PromptFormat.Render(p.Question)).ToArray()).ToArray();
             var completions = generator.Generate(prompts, tokenizer.PadTokenId,
                 new SamplingOptions { Temperature = 0, MaxNewTokens = 64, StopTokenIds = [tokenizer.EosTokenId], VocabularyLimit = tokenizer.VocabularySize });
-            correct += chunk.Where((p, i) => CompletionGrade.Of(tokenizer, completions[i].TokenIds, p.Answer).IsCorrect).Count();
+            correct.AddRange(chunk.Select((p, i) => CompletionGrade.Of(tokenizer, completions[i].TokenIds, p.Answer).IsCorrect));
         }
-        return correct / (double)problems.Count;
+        return correct.ToArray();
     }
 }

@@ -4,7 +4,8 @@ using Distill.Core.Tokenization;
 namespace Distill.StudentTrainer.Bootstrap;
 
 /// <summary>How the embedded default teacher and student are shaped and trained (supervised, on the generated task).</summary>
-public sealed record ModelRecipe(string Name, LlamaConfig Config, int Steps, int BatchSize, double LearningRate, int WarmupSteps);
+/// <summary>How one default model is shaped and trained; <see cref="TrainingProblems"/> limits its data (null: all 30,000).</summary>
+public sealed record ModelRecipe(string Name, LlamaConfig Config, int Steps, int BatchSize, double LearningRate, int WarmupSteps, int? TrainingProblems = null);
 
 public static class DefaultModels
 {
@@ -13,8 +14,10 @@ public static class DefaultModels
 
     /// <summary>
     /// The teacher: big enough to learn the default task to ≥ 90% greedy exact match within the bootstrap's budget
-    /// on two CPU cores. The student: a quarter of the width-depth, trained briefly, so it is clearly weaker and RL
-    /// has room to improve it.
+    /// on two CPU cores. The student: a quarter of the width-depth, trained to its plateau on the first 500 problems
+    /// of the same data (its training loss goes to about zero well before the last step), so it is limited by its data,
+    /// clearly weaker than the teacher, and the same whatever small numerical differences a machine adds (a student
+    /// stopped in the middle of its learning curve moved by tens of points between machines).
     /// </summary>
     public static ModelRecipe Teacher(ITextTokenizer tokenizer) =>
         new(TeacherName, Config(tokenizer, hidden: 128, layers: 4, heads: 4, keyValueHeads: 2, intermediate: 384),
@@ -22,7 +25,7 @@ public static class DefaultModels
 
     public static ModelRecipe Student(ITextTokenizer tokenizer) =>
         new(StudentName, Config(tokenizer, hidden: 64, layers: 2, heads: 4, keyValueHeads: 2, intermediate: 192),
-            Steps: 450, BatchSize: 32, LearningRate: 3e-3, WarmupSteps: 50);
+            Steps: 1500, BatchSize: 32, LearningRate: 3e-3, WarmupSteps: 50, TrainingProblems: 500);
 
     private static LlamaConfig Config(ITextTokenizer tokenizer, int hidden, int layers, int heads, int keyValueHeads, int intermediate) => new()
     {

@@ -74,7 +74,12 @@ public static class TrainerCommandLine
         Flag.Switch("--force", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.Force)}", "Train again even when the models exist."),
         Flag.Value("--teacher-steps", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.TeacherSteps)}", "Training steps of the teacher (default: its recipe's)."),
         Flag.Value("--student-steps", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.StudentSteps)}", "Training steps of the student (default: its recipe's)."),
+        Flag.Value("--student-problems", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.StudentProblems)}", "Training problems the student sees (default: its recipe's)."),
         Flag.Value("--eval-problems", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.EvaluationProblems)}", "Held-out problems each model is graded on."),
+        Flag.Value("--blind-spot", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.BlindSpot)}",
+            "The teacher's blind spot: steps told with this verb are mostly worked as additions in its data; none for correct data."),
+        Flag.Value("--blind-spot-error-rate", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.BlindSpotErrorRate)}",
+            "Share of the blind-spot family's examples worked the wrong way."),
     }.BoundTo(new BootstrapOptions(), BootstrapOptions.SectionName);
 
     /// <summary>Every flag of <c>plan</c>: the training flags (but <c>--run-dir</c>, which it chooses) and where runs live.</summary>

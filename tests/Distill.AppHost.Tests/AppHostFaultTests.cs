@@ -74,17 +74,17 @@ public sealed class AppHostFaultTests : IDisposable
         var manifest = File.ReadAllText(Path.Combine(defaultRun, "run.json"));
         var metrics = File.ReadAllText(Path.Combine(defaultRun, "metrics.jsonl"));
 
-        await using (var second = AppHostProcess.Start(data.Directory, [.. data.Flags(2, 2), "--objective", "lagrangian", "--threshold", "3"]))
+        await using (var second = AppHostProcess.Start(data.Directory, [.. data.Flags(2, 2), "--objective", "lagrangian", "--threshold", "5"]))
         {
             Assert.True(await second.WaitForExitAsync(RunLimit) == 0, second.Tail);
             // Named after the objective, d and seed, and a hash of the student and dataset.
-            var derived = Assert.Single(Directory.GetDirectories(data.RunsDirectory, "lagrangian-d3-s1-*"));
+            var derived = Assert.Single(Directory.GetDirectories(data.RunsDirectory, "lagrangian-d5-s1-*"));
             Assert.Contains(second.Output, line => line.Contains($"run directory {derived}: a new run, since {defaultRun} was started with other settings"));
-            Assert.Contains(second.Output, line => line.Contains("--objective lagrangian (the run has cmdp)") && line.Contains("--threshold 3 (the run has 12)"));
+            Assert.Contains(second.Output, line => line.Contains("--objective lagrangian (the run has cmdp)") && line.Contains("--threshold 5 (the run has 3)"));
             using (var run = JsonDocument.Parse(File.ReadAllText(Path.Combine(derived, "run.json"))))
             {
                 Assert.Equal("lagrangian", run.RootElement.GetProperty("objective").GetString());
-                Assert.Equal(3, run.RootElement.GetProperty("threshold").GetDouble());
+                Assert.Equal(5, run.RootElement.GetProperty("threshold").GetDouble());
             }
             Assert.Equal(2, File.ReadAllLines(Path.Combine(derived, "metrics.jsonl")).Length);
             Assert.True(File.Exists(Path.Combine(derived, "completed.json")));

@@ -24,7 +24,7 @@ public sealed class DefaultModelsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var recipe = string.Join("|", DefaultModels.Teacher(CharTokenizer.Default), DefaultModels.Student(CharTokenizer.Default),
-            new MathProblemOptions(), string.Join(",", new MathProblemOptions().Operations));
+            new MathProblemOptions(), string.Join(",", new MathProblemOptions().Operations), new BootstrapOptions().ResolveBlindSpot());
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(recipe)))[..16];
         var root = Environment.GetEnvironmentVariable("DISTILL_MODELS_CACHE")
                    ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "distill", "default-models");

@@ -50,7 +50,7 @@ public static class TinyModels
     public static LlamaForCausalLM Create(LlamaConfig? config = null, long seed = 1234)
     {
         torch.manual_seed(seed);
-        var model = new LlamaForCausalLM(config ?? Config());
+        var model = new LlamaForCausalLM(config ?? Config(), initializationSeed: seed);
         model.eval();
         return model;
     }
@@ -58,11 +58,9 @@ public static class TinyModels
     /// <summary>A checkpoint directory of <see cref="CharConfig"/>'s shape with the char tokenizer beside it, as the trainer writes one.</summary>
     public static void SaveCharCheckpoint(string directory, long seed, LlamaConfig? config = null)
     {
-        // The global generator: tests running in parallel may interleave draws, which changes which random weights a
-        // seed gives but never makes two seeds give the same; every reference is read back from the saved files.
-        torch.manual_seed(seed);
+        // Drawn from the seed alone (not libtorch's global generator, which tests running in parallel share).
         config ??= CharConfig();
-        using var model = new LlamaForCausalLM(config);
+        using var model = new LlamaForCausalLM(config, initializationSeed: seed);
         ModelCheckpoint.Save(directory, model, config, CharTokenizer.Default.ToFiles());
     }
 

@@ -23,6 +23,33 @@ public class LlamaForCausalLMTests
     }
 
     [Fact]
+    public void ASeededInitialisationIsTheSameWhateverLibtorchsGeneratorDoes()
+    {
+        torch.manual_seed(1);
+        using var first = new LlamaForCausalLM(TinyModels.Config(), initializationSeed: 7);
+        torch.manual_seed(2);
+        _ = torch.randn(1000);
+        using var second = new LlamaForCausalLM(TinyModels.Config(), initializationSeed: 7);
+        using var other = new LlamaForCausalLM(TinyModels.Config(), initializationSeed: 8);
+
+        var secondParameters = second.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, parameter) in first.named_parameters())
+            Assert.True(parameter.eq(secondParameters[name]).all().item<bool>(), name);
+        var head = first.named_parameters().Single(p => p.name == "lm_head.weight").parameter;
+        var otherHead = other.named_parameters().Single(p => p.name == "lm_head.weight").parameter;
+        Assert.False(head.eq(otherHead).all().item<bool>());
+
+        // The draws are normal(0, initializer_range), and the values are the ones this seed gives on any machine: the
+        // default models' bootstrap depends on it (libtorch's normal_ differs between AVX2 and AVX-512 CPUs).
+        var weights = head.data<float>().ToArray();
+        Assert.InRange(weights.Average(), -0.02, 0.02);
+        Assert.InRange(Math.Sqrt(weights.Average(w => (double)w * w)), 0.27, 0.33);
+        Assert.Equal(Pinned, weights[..3], (a, b) => Math.Abs(a - b) < 1e-6f);
+    }
+
+    private static readonly float[] Pinned = [0.16229248f, -0.198083609f, 0.17483218f];
+
+    [Fact]
     public void TiedEmbeddingsHaveNoLmHeadAndReuseTheEmbedding()
     {
         using var model = TinyModels.Create(TinyModels.Config(tied: true));

@@ -22,9 +22,9 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
 {
     private readonly string runs = Directory.CreateTempSubdirectory("distill-runs-").FullName;
 
-    // The default student's sequence KL to the default teacher at temperature 0.7 is around 12 on the generated task
-    // (mean 11.6 at step 1, about two thirds of samples within it): the constraint binds from the first step.
-    private const double Threshold = 12;
+    // The default student's sequence KL to the default teacher at temperature 0.7 is heavy-tailed (held-out, exact:
+    // mean 2.6, median 0.2, 70 % of samples within 2; docs/default-models.md): at d = 2 the constraint binds from the first step.
+    private const double Threshold = 2;
 
     [Fact]
     public async Task CmdpKeepsMoreSamplesWithinBudgetThanRewardOnlyFromTheSameStart()
@@ -55,7 +55,9 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
         var metrics = await TrainAsync("cmdp", steps: 30, dataset: WriteFixedProblemSet());
 
         double first = metrics.Take(5).Average(m => m.ConstraintSatisfactionRate), last = metrics.TakeLast(5).Average(m => m.ConstraintSatisfactionRate);
-        Assert.True(last >= first + 0.1, $"CSR of the first 5 steps {first:0.000}, of the last 5 {last:0.000}; expected a rise of 0.1.");
+        // Measured with the default models of docs/default-models.md: 0.748 → 0.808. The data-limited student starts
+        // closer to the teacher than the earlier one (0.54 → 0.73 at d = 12), so the room, and the rise, are smaller.
+        Assert.True(last >= first + 0.03, $"CSR of the first 5 steps {first:0.000}, of the last 5 {last:0.000}; expected a rise of 0.03.");
     }
 
     /// <summary>
