@@ -38,6 +38,12 @@ public sealed class EvaluatorOptions
     /// <summary><c>--data-seed</c>: the seed of the generated held-out problems.</summary>
     public int DataSeed { get; set; } = 20_240_601;
 
+    /// <summary>
+    /// <c>--blind-spot</c>: the verb of the teacher's blind spot (<see cref="Core.Tasks.TeacherBlindSpot"/>); when set,
+    /// every metric is also reported for that family of problems and for the rest. The default models' is "loses".
+    /// </summary>
+    public string? BlindSpot { get; set; }
+
     /// <summary><c>--samples</c>: sampled completions per problem, for pass@1 and the KL and CSR statistics.</summary>
     public int SamplesPerProblem { get; set; } = 4;
 
@@ -108,6 +114,7 @@ public sealed class EvaluatorOptionsValidator : IValidateOptions<EvaluatorOption
         Require(options.SweepThresholds.All(d => d > 0 && double.IsFinite(d)), "--sweep", "positive numbers", string.Join(",", options.SweepThresholds));
         Require(options.PollInterval > TimeSpan.Zero, "--poll-interval", "positive", options.PollInterval);
         Require(options.DataFile is null || File.Exists(options.DataFile), "--data", "an existing file", options.DataFile);
+        Require(options.BlindSpot is null || (options.BlindSpot.Length > 0 && !options.BlindSpot.Any(char.IsWhiteSpace)), "--blind-spot", "one word", options.BlindSpot);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

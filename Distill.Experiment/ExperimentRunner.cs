@@ -111,6 +111,15 @@ public sealed class ExperimentRunner(ExperimentOptions options, Uri teacher, Tex
         startEvaluator.Dispose();
     }
 
+    /// <summary>The verb of the models' teacher blind spot, from their <c>bootstrap.json</c>; null without one (or without the file).</summary>
+    private static string? BlindSpotOf(string models)
+    {
+        var path = Path.Combine(models, Distill.StudentTrainer.Bootstrap.BootstrapCommand.ReportFileName);
+        if (!File.Exists(path)) return null;
+        var report = System.Text.Json.JsonSerializer.Deserialize<Distill.StudentTrainer.Bootstrap.BootstrapReport>(File.ReadAllText(path), RunDirectory.Json);
+        return report?.BlindSpot?.Verb;
+    }
+
     /// <summary>The evaluator's services, set up once for the whole experiment: one held-out set for every checkpoint.</summary>
     private static IHost CreateEvaluator(ExperimentOptions options, Uri teacher, double? threshold)
     {
@@ -126,6 +135,7 @@ public sealed class ExperimentRunner(ExperimentOptions options, Uri teacher, Tex
             ["Evaluator:TeacherCheckpoint"] = threshold is null ? null : Path.Combine(Path.GetFullPath(options.Models), "teacher"),
             ["Evaluator:OutputDirectory"] = Path.Combine(Path.GetFullPath(options.Output), "start"),
             ["Evaluator:Threshold"] = threshold is { } d ? ExperimentPlan.Number(d) : null,
+            ["Evaluator:BlindSpot"] = BlindSpotOf(options.Models),
             ["TeacherClient:BaseAddress"] = teacher.ToString(),
             ["Logging:LogLevel:Default"] = "Warning",
         });

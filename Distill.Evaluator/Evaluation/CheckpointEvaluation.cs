@@ -15,7 +15,11 @@ public sealed record CheckpointEvaluation(
     EvaluationMetrics Metrics,
     IReadOnlyList<double> SequenceCosts,
     DateTimeOffset EvaluatedAt,
-    double Seconds);
+    double Seconds,
+    IReadOnlyList<SubsetMetrics>? Subsets = null);
+
+/// <summary>The metrics of one part of the held-out set (the teacher's blind-spot family, or the rest).</summary>
+public sealed record SubsetMetrics(string Name, int Problems, EvaluationMetrics Metrics);
 
 /// <summary>
 /// The constraint the CSR is measured against: the run's d, aggregation and budget scope (from its <c>run.json</c>, or

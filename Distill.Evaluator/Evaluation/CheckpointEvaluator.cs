@@ -70,7 +70,10 @@ public sealed class CheckpointEvaluator(
             metrics,
             outcomes.SelectMany(outcome => outcome.Samples).Select(sample => sample.SequenceCost).ToArray(),
             DateTimeOffset.UtcNow,
-            clock.Elapsed.TotalSeconds);
+            clock.Elapsed.TotalSeconds,
+            settings.BlindSpot is { } verb
+                ? MetricsAggregation.ByBlindSpot(problems, outcomes, new TeacherBlindSpot { Verb = verb }, threshold, settings.SweepFor(threshold))
+                : null);
     }
 
     /// <summary>

@@ -40,6 +40,24 @@ public static class MetricsAggregation
             SatisfactionRateHigh: high);
     }
 
+    /// <summary>
+    /// The metrics of <paramref name="blindSpot"/>'s family of <paramref name="problems"/> and of the rest
+    /// (<paramref name="outcomes"/> in the same order); a part with no problems is left out.
+    /// </summary>
+    public static IReadOnlyList<SubsetMetrics> ByBlindSpot(IReadOnlyList<Core.Tasks.MathProblem> problems, IReadOnlyList<ProblemOutcome> outcomes,
+        Core.Tasks.TeacherBlindSpot blindSpot, double threshold, IEnumerable<double> sweepThresholds)
+    {
+        if (problems.Count != outcomes.Count)
+            throw new ArgumentException($"{problems.Count} problems but {outcomes.Count} outcomes.", nameof(outcomes));
+        var inFamily = problems.Select(blindSpot.Covers).ToArray();
+        var sweep = sweepThresholds.ToArray();
+        return new[] { ($"blind spot ('{blindSpot.Verb}')", true), ("rest", false) }
+            .Select(part => (part.Item1, Outcomes: outcomes.Where((_, i) => inFamily[i] == part.Item2).ToArray()))
+            .Where(part => part.Outcomes.Length > 0)
+            .Select(part => new SubsetMetrics(part.Item1, part.Outcomes.Length, Summarize(part.Outcomes, threshold, sweep, teacherAccuracy: null)))
+            .ToArray();
+    }
+
     /// <summary>Share of all samples within budget; no samples gives 0.</summary>
     public static double SatisfactionRate(IEnumerable<ProblemOutcome> problems)
     {

@@ -26,6 +26,16 @@ public static class MarkdownSummary
         text.AppendLine(Invariant($"| sequence KL: mean / p50 / p90 / max | {metrics.CostMean:0.###} / {metrics.CostP50:0.###} / {metrics.CostP90:0.###} / {metrics.CostMax:0.###} |"));
         text.AppendLine(Invariant($"| response length, mean tokens | {metrics.MeanResponseTokens:0.#} |"));
         text.AppendLine(Invariant($"| tokens generated | {metrics.GeneratedTokens} |"));
+        if (evaluation.Subsets is { Count: > 0 } subsets)
+        {
+            text.AppendLine();
+            text.AppendLine("By part of the held-out set (the teacher's blind-spot family and the rest):");
+            text.AppendLine();
+            text.AppendLine("| part | problems | accuracy, greedy | pass@1 | CSR at d | mean sequence KL |");
+            text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var subset in subsets)
+                text.AppendLine(Invariant($"| {subset.Name} | {subset.Problems} | {Format.Percent(subset.Metrics.GreedyAccuracy)} | {Format.Percent(subset.Metrics.SampledPassAt1)} | {Format.Percent(subset.Metrics.SatisfactionRate)} | {subset.Metrics.CostMean:0.###} |"));
+        }
         text.AppendLine();
         text.AppendLine("Constraint satisfaction rate over thresholds (sequence scope, C ≤ d):");
         text.AppendLine();

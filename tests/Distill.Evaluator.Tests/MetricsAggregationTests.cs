@@ -14,6 +14,28 @@ public class MetricsAggregationTests
     ];
 
     [Fact]
+    public void TheBlindSpotFamilyAndTheRestAreSummarizedApart()
+    {
+        // Problems 2 and 4 have a "loses" step: the default teacher's blind spot.
+        Core.Tasks.MathProblem Problem(string id, string step) =>
+            new(id, $"Sam has 9 pens. Sam {step}. How many pens does Sam have now?", "", "");
+        var problems = new[] { Problem("a", "buys 2 more"), Problem("b", "loses 2"), Problem("c", "sells 2"), Problem("d", "loses 3") };
+
+        var parts = MetricsAggregation.ByBlindSpot(problems, Problems, Core.Tasks.TeacherBlindSpot.Default, threshold: 1.0, []);
+
+        Assert.Equal(["blind spot ('loses')", "rest"], parts.Select(p => p.Name));
+        Assert.Equal([2, 2], parts.Select(p => p.Problems));
+        var (family, rest) = (parts[0].Metrics, parts[1].Metrics);
+        Assert.Equal(1.0, family.GreedyAccuracy);   // problems 2 and 4
+        Assert.Equal(0.5, rest.GreedyAccuracy);     // problems 1 and 3
+        Assert.Equal((1.5 + 4.0 + 3.0 + 0.0) / 4, family.CostMean, 12);
+        Assert.Equal(0.25, family.SatisfactionRate);
+        Assert.Equal(0.75, rest.SatisfactionRate);
+        Assert.Null(family.TeacherAccuracy);
+        Assert.Throws<ArgumentException>(() => MetricsAggregation.ByBlindSpot(problems[..3], Problems, Core.Tasks.TeacherBlindSpot.Default, 1.0, []));
+    }
+
+    [Fact]
     public void AccuracyIsGreedyAndPassAt1IsTheMeanShareOfCorrectSamples()
     {
         var metrics = MetricsAggregation.Summarize(Problems, threshold: 1.0, [], teacherAccuracy: 0.875);
