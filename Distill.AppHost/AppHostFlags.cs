@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Distill.CommandLine;
+using Distill.Core.Contracts;
 
 namespace Distill.AppHost;
 
@@ -10,7 +11,7 @@ internal static class AppHostFlags
 
     public static readonly IReadOnlyList<Flag> All = new[]
     {
-        new Flag("--teacher-backend", Key(nameof(AppHostOptions.TeacherBackend)), "How the teacher is served.") { Choices = ["torch", "onnx", "openai"] },
+        new Flag("--teacher-backend", Key(nameof(AppHostOptions.TeacherBackend)), "How the teacher is served.") { Choices = TeacherBackends.All },
         Flag.Value("--teacher-model", Key(nameof(AppHostOptions.TeacherModel)), "The teacher's checkpoint directory (torch, onnx); by default data/models/teacher."),
         Flag.Value("--teacher-url", Key(nameof(AppHostOptions.TeacherUrl)), "An OpenAI-compatible server (vLLM) to score with, for --teacher-backend openai.") with { Check = FlagChecks.AbsoluteUri },
         Flag.Value("--student", Key(nameof(AppHostOptions.Student)), "The student checkpoint to start from; by default data/models/student."),

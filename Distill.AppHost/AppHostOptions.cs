@@ -1,3 +1,5 @@
+using Distill.Core.Contracts;
+
 namespace Distill.AppHost;
 
 /// <summary>
@@ -13,7 +15,7 @@ public sealed class AppHostOptions
     public string DataDirectory { get; set; } = "data";
 
     /// <summary><c>torch</c> (a checkpoint directory), <c>onnx</c> (exported next to the checkpoint) or <c>openai</c> (a URL).</summary>
-    public string TeacherBackend { get; set; } = "torch";
+    public string TeacherBackend { get; set; } = TeacherBackends.Torch;
 
     /// <summary>The teacher's checkpoint directory (torch, onnx); the default teacher when empty.</summary>
     public string? TeacherModel { get; set; }
@@ -72,9 +74,9 @@ public sealed class AppHostOptions
     {
         var problems = new List<string>();
         // Configuration and environment variables are not checked by the parser, so the choices are checked here too.
-        if (TeacherBackend is not ("torch" or "onnx" or "openai"))
-            problems.Add($"--teacher-backend must be torch, onnx or openai (got {TeacherBackend}).");
-        if (TeacherBackend == "openai" && !Uri.TryCreate(TeacherUrl, UriKind.Absolute, out _))
+        if (!TeacherBackends.All.Contains(TeacherBackend))
+            problems.Add($"--teacher-backend must be one of {string.Join(", ", TeacherBackends.All)} (got {TeacherBackend}).");
+        if (TeacherBackend == TeacherBackends.OpenAI && !Uri.TryCreate(TeacherUrl, UriKind.Absolute, out _))
             problems.Add("--teacher-url must be the absolute URL of an OpenAI-compatible server with --teacher-backend openai.");
         if (TeacherModel is not null && !Directory.Exists(TeacherModel))
             problems.Add($"--teacher-model {TeacherModel} is not a directory.");

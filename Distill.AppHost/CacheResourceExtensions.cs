@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Distill.Core.Safetensors;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -57,7 +58,7 @@ public static class CacheResourceExtensions
         // The password goes into a file only this user can read, not onto the command line, where any local user
         // could read it from /proc.
         var configuration = Path.Combine(directory, "redis.conf");
-        WritePrivately(configuration, string.Join('\n',
+        AtomicWrite.WriteText(configuration, ownerOnly: true, content: string.Join('\n',
             "bind 127.0.0.1", "protected-mode yes", $"port {port}", $"dir {directory}",
             $"requirepass {secret}", $"maxmemory {MaxMemoryMegabytes}mb", "maxmemory-policy allkeys-lru",
             "appendonly yes", "save \"\"", ""));
@@ -105,15 +106,4 @@ public static class CacheResourceExtensions
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static void WritePrivately(string path, string text)
-    {
-        var temporary = path + ".tmp";
-        File.Delete(temporary);
-        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var file = new FileStream(temporary, create))
-        using (var writer = new StreamWriter(file))
-            writer.Write(text);
-        File.Move(temporary, path, overwrite: true);
-    }
 }

@@ -1,5 +1,7 @@
 using Distill.AppHost;
 using Distill.CommandLine;
+using Distill.Core.Contracts;
+using Distill.Core.Tasks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -35,7 +37,7 @@ var teacher = builder.AddProject<Projects.Distill_TeacherService>("teacher", lau
     .WithReference(cache).WaitFor(cache)
     .WaitForCompletion(models)
     .WithEnvironment("Teacher__Backend", options.TeacherBackend)
-    .WithEnvironment("Teacher__ModelPath", options.TeacherBackend == "openai" ? "" : settings.TeacherModel)
+    .WithEnvironment("Teacher__ModelPath", options.TeacherBackend == TeacherBackends.OpenAI ? "" : settings.TeacherModel)
     .WithEnvironment("Teacher__OpenAI__BaseAddress", options.TeacherUrl ?? "")
     .WithEnvironment("Teacher__Device", options.Device);
 
@@ -54,8 +56,10 @@ builder.AddProject<Projects.Distill_StudentTrainer>("trainer", launchProfileName
 builder.AddProject<Projects.Distill_Evaluator>("evaluator", launchProfileName: null)
     .WithHttpEndpoint()
     .WithReference(teacher).WaitFor(teacher)
-    .WithArgs("watch", "--run-dir", run.RunDirectory, "--teacher-checkpoint", settings.TeacherModel, "--device", options.Device,
-        "--problems", options.EvalProblems.ToString(System.Globalization.CultureInfo.InvariantCulture))
+    .WithArgs(["watch", "--run-dir", run.RunDirectory, "--teacher-checkpoint", settings.TeacherModel, "--device", options.Device,
+        "--problems", options.EvalProblems.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        // The default teacher has a blind spot by design (docs/default-models.md): report its family apart.
+        .. options.TeacherModel is null && options.TeacherBackend != TeacherBackends.OpenAI ? ["--blind-spot", TeacherBlindSpot.Default.Verb] : Array.Empty<string>()])
     .WithEnvironment("Evaluator__EvaluateStart", "true")
     .WithEnvironment("Evaluator__KeepServing", options.KeepRunning ? "true" : "false")
     .WithUrls(urls =>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Distill.CommandLine;
+using Distill.Core.Contracts;
 using Distill.TeacherService.Caching;
 
 namespace Distill.TeacherService;

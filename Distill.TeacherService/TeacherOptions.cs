@@ -1,3 +1,5 @@
+using Distill.Core.Contracts;
+
 namespace Distill.TeacherService;
 
 /// <summary>The <c>Teacher</c> configuration section: which backend scores, and the service's limits.</summary>
@@ -35,15 +37,6 @@ public sealed class TeacherOptions
     public BatchingOptions Batching { get; set; } = new();
 
     public ScoreCacheOptions Cache { get; set; } = new();
-}
-
-public static class TeacherBackends
-{
-    public const string Torch = "torch";
-    public const string Onnx = "onnx";
-    public const string OpenAI = "openai";
-
-    public static readonly string[] All = [Torch, Onnx, OpenAI];
 }
 
 public sealed class TorchBackendOptions

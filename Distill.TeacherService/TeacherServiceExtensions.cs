@@ -1,3 +1,4 @@
+using Distill.Core.Contracts;
 using Distill.Core.Torch;
 using Distill.TeacherService;
 using Distill.TeacherService.Api;

@@ -7,17 +7,23 @@ namespace Distill.Core.Safetensors;
 /// </summary>
 public static class AtomicWrite
 {
-    /// <summary>Writes through a stream, flushed to disk before the rename, so a crash leaves the old file or the new one.</summary>
-    public static void WriteFile(string path, Action<FileStream> write) => WriteThrough(path, temporary =>
+    /// <summary>
+    /// Writes through a stream, flushed to disk before the rename, so a crash leaves the old file or the new one.
+    /// <paramref name="ownerOnly"/> creates it readable and writable by its owner alone (mode 600, on Unix) from the
+    /// first byte: for files that hold a secret.
+    /// </summary>
+    public static void WriteFile(string path, Action<FileStream> write, bool ownerOnly = false) => WriteThrough(path, temporary =>
     {
-        using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 20 };
+        if (ownerOnly && !OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var stream = new FileStream(temporary, options);
         write(stream);
         stream.Flush(flushToDisk: true);
     });
 
-    public static void WriteFile(string path, byte[] content) => WriteFile(path, stream => stream.Write(content));
+    public static void WriteFile(string path, byte[] content, bool ownerOnly = false) => WriteFile(path, stream => stream.Write(content), ownerOnly);
 
-    public static void WriteText(string path, string content) => WriteFile(path, System.Text.Encoding.UTF8.GetBytes(content));
+    public static void WriteText(string path, string content, bool ownerOnly = false) => WriteFile(path, System.Text.Encoding.UTF8.GetBytes(content), ownerOnly);
 
     /// <summary>
     /// For writers that only take a path (a plot library's <c>SavePng</c>): <paramref name="write"/> writes a temporary

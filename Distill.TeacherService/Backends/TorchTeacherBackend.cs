@@ -1,3 +1,4 @@
+using Distill.Core.Contracts;
 using Distill.Core.Modeling;
 using Distill.Core.Scoring;
 using Distill.Core.Tokenization;

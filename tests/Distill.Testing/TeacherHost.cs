@@ -1,3 +1,4 @@
+using Distill.Core.Contracts;
 using Distill.TeacherService;
 using System.Diagnostics.Metrics;
 using System.Net;
