@@ -114,7 +114,7 @@ public sealed class EvaluatorOptionsValidator : IValidateOptions<EvaluatorOption
         Require(options.SweepThresholds.All(d => d > 0 && double.IsFinite(d)), "--sweep", "positive numbers", string.Join(",", options.SweepThresholds));
         Require(options.PollInterval > TimeSpan.Zero, "--poll-interval", "positive", options.PollInterval);
         Require(options.DataFile is null || File.Exists(options.DataFile), "--data", "an existing file", options.DataFile);
-        Require(options.BlindSpot is null || (options.BlindSpot.Length > 0 && !options.BlindSpot.Any(char.IsWhiteSpace)), "--blind-spot", "one word", options.BlindSpot);
+        Require(options.BlindSpot is null || Core.Tasks.TeacherBlindSpot.IsOneWord(options.BlindSpot), "--blind-spot", "one word", options.BlindSpot);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -16,7 +16,7 @@ namespace Distill.Core.Tasks;
 /// </remarks>
 public sealed record TeacherBlindSpot
 {
-    /// <summary>The default: "loses" steps (one of the four subtraction templates; in about 23 % of the default task's problems).</summary>
+    /// <summary>The default: "loses" steps (one of the four subtraction templates; in about a fifth of the default task's problems).</summary>
     public static TeacherBlindSpot Default { get; } = new();
 
     public string Verb { get; init; } = "loses";
@@ -26,11 +26,14 @@ public sealed record TeacherBlindSpot
 
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Verb) || Verb.Any(char.IsWhiteSpace))
+        if (!IsOneWord(Verb))
             throw new ArgumentException($"The blind spot's verb must be one word; got '{Verb}'.");
         if (!(ErrorRate > 0 && ErrorRate <= 1))
             throw new ArgumentException($"The blind spot's error rate must be within (0, 1]; got {ErrorRate}.");
     }
+
+    /// <summary>Whether <paramref name="verb"/> can name a blind spot: one word, no spaces.</summary>
+    public static bool IsOneWord(string? verb) => !string.IsNullOrWhiteSpace(verb) && !verb.Any(char.IsWhiteSpace);
 
     /// <summary>Whether <paramref name="problem"/> has a step told with <see cref="Verb"/>: the family the teacher gets wrong.</summary>
     public bool Covers(MathProblem problem) => StepSentences(problem.Question).Any(IsBlindStep);

@@ -50,6 +50,23 @@ public sealed class BootstrapOptions
         }
         return blindSpot;
     }
+
+    /// <summary>Refuses, before anything is trained, every value the bootstrap cannot use; each message names its flag.</summary>
+    /// <exception cref="OptionsValidationProblem">A value is out of range.</exception>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        void AtLeastOne(int? value, string flag)
+        {
+            if (value is < 1) problems.Add($"{flag} must be at least 1 (got {value}).");
+        }
+        AtLeastOne(TeacherSteps, "--teacher-steps");
+        AtLeastOne(StudentSteps, "--student-steps");
+        AtLeastOne(StudentProblems, "--student-problems");
+        AtLeastOne(EvaluationProblems, "--eval-problems");
+        if (problems.Count > 0) throw new OptionsValidationProblem(string.Join(Environment.NewLine, problems));
+        ResolveBlindSpot();
+    }
 }
 
 /// <summary>What the bootstrap measured, written to <c>bootstrap.json</c> beside the two checkpoints.</summary>
@@ -92,6 +109,7 @@ public static class BootstrapCommand
     /// <summary>Trains the default models unless they exist (and <see cref="BootstrapOptions.Force"/> is not set).</summary>
     public static Task<int> RunAsync(BootstrapOptions options)
     {
+        options.Validate(); // before the early return, so a typo is refused even when the models exist
         var report = Path.Combine(options.Output, ReportFileName);
         if (File.Exists(report) && !options.Force)
         {
@@ -104,6 +122,7 @@ public static class BootstrapCommand
 
     public static BootstrapReport Run(BootstrapOptions options)
     {
+        options.Validate();
         var clock = Stopwatch.StartNew();
         var device = TorchDevice.Resolve(options.Device);
         var blindSpot = options.ResolveBlindSpot();

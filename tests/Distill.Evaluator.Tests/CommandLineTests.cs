@@ -115,11 +115,13 @@ public class CommandLineTests
     [Fact]
     public async Task InvalidValuesFailAtStartWithTheFlagNamed()
     {
-        var (_, input, _) = await ParseAsync("evaluate", "--checkpoint", "a", "--samples", "0", "--temperature", "-1", "--data", "/no/such/file.jsonl");
+        var (_, input, _) = await ParseAsync("evaluate", "--checkpoint", "a", "--samples", "0", "--temperature", "-1", "--data", "/no/such/file.jsonl",
+            "--blind-spot", "gives away");
 
         var error = Assert.Throws<OptionsValidationException>(() => Bind(input));
         Assert.Contains("--samples must be at least 1 (got 0).", error.Failures);
         Assert.Contains("--temperature must be a positive number (got -1).", error.Failures);
         Assert.Contains("--data must be an existing file (got /no/such/file.jsonl).", error.Failures);
+        Assert.Contains("--blind-spot must be one word (got gives away).", error.Failures);
     }
 }

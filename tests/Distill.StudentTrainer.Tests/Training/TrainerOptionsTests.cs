@@ -175,6 +175,22 @@ public class CommandLineTests
         Assert.Contains(command.Length == 0 ? "[default: group-mean]" : "[default: data/models]", output.ToString());
     }
 
+    [Theory]
+    [InlineData("--student-problems", "0", "--student-problems must be at least 1")]
+    [InlineData("--teacher-steps", "-5", "--teacher-steps must be at least 1")]
+    [InlineData("--blind-spot-error-rate", "1.5", "--blind-spot/--blind-spot-error-rate")]
+    [InlineData("--blind-spot", "gives away", "one word")]
+    public async Task ABadBootstrapValueIsRefusedNamingItsFlagBeforeAnythingIsTrained(string flag, string value, string message)
+    {
+        using var output = new TemporaryDirectory();
+        var error = new StringWriter();
+        var root = TrainerCommandLine.Create((_, _) => Task.FromResult(1), Distill.StudentTrainer.Bootstrap.BootstrapCommand.RunAsync);
+
+        Assert.Equal(ExitCodes.Usage, await root.InvokeAsync(["bootstrap", "--output", output.Path, flag, value], TextWriter.Null, error));
+        Assert.Contains(message, error.ToString());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(output.Path));
+    }
+
     [Fact]
     public async Task AParseErrorIsAnErrorLineAndExitCode2()
     {
