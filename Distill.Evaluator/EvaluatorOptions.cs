@@ -35,6 +35,12 @@ public sealed class EvaluatorOptions
     /// <summary><c>--problems</c>: how many held-out problems (the first N of the file, or N generated).</summary>
     public int Problems { get; set; } = 64;
 
+    /// <summary>
+    /// <c>--split</c>: which split the generated held-out problems come from: <c>test</c>, or <c>validation</c> for choices
+    /// made before the test set is looked at (the experiment's learning-rate sweep). Never <c>train</c>.
+    /// </summary>
+    public Core.Tasks.ProblemSplit Split { get; set; } = Core.Tasks.ProblemSplit.Test;
+
     /// <summary><c>--data-seed</c>: the seed of the generated held-out problems.</summary>
     public int DataSeed { get; set; } = 20_240_601;
 
@@ -114,6 +120,8 @@ public sealed class EvaluatorOptionsValidator : IValidateOptions<EvaluatorOption
         Require(options.SweepThresholds.All(d => d > 0 && double.IsFinite(d)), "--sweep", "positive numbers", string.Join(",", options.SweepThresholds));
         Require(options.PollInterval > TimeSpan.Zero, "--poll-interval", "positive", options.PollInterval);
         Require(options.DataFile is null || File.Exists(options.DataFile), "--data", "an existing file", options.DataFile);
+        // The trainer draws its prompts from the train split: scoring on it would measure memorisation.
+        Require(options.Split != Core.Tasks.ProblemSplit.Train, "--split", "test or validation", Core.Configuration.KebabCaseEnum.Spelling(options.Split));
         Require(options.BlindSpot is null || Core.Tasks.TeacherBlindSpot.IsOneWord(options.BlindSpot), "--blind-spot", "one word", options.BlindSpot);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

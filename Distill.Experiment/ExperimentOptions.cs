@@ -25,11 +25,23 @@ public sealed class ExperimentOptions
     public string Kappas { get; set; } = "0,0.3";
     public string LambdaLearningRates { get; set; } = "0.001,0.03";
 
+    /// <summary>distill with per-token returns −Σ_{u≥t} c_u (on-policy distillation's usual form) rather than one −C per sample.</summary>
+    public bool DistillPerToken { get; set; }
+
     // The schedule every run shares.
     public int Steps { get; set; } = 40;
     public int BatchSize { get; set; } = 16;
     public int GroupSize { get; set; } = 8;
     public double LearningRate { get; set; } = 1e-4;
+
+    /// <summary>
+    /// Learning rates per objective ("distill=0.0001,reward-only=0.0003"), overriding <see cref="LearningRate"/>: the
+    /// rates a sweep on the validation split chose for each method.
+    /// </summary>
+    public string MethodLearningRates { get; set; } = "";
+
+    /// <summary>A learning-rate sweep: every method at each rate, as its own row (scored with <see cref="EvaluationSplit"/> validation).</summary>
+    public string LearningRateSweep { get; set; } = "";
     public int WarmupSteps { get; set; } = 10;
     public double Temperature { get; set; } = 0.7;
     public int MaxNewTokens { get; set; } = 48;
@@ -38,6 +50,9 @@ public sealed class ExperimentOptions
     // The held-out evaluation of every final checkpoint (and of the starting student).
     public int EvaluationProblems { get; set; } = 200;
     public int EvaluationSamples { get; set; } = 4;
+
+    /// <summary>The split of the generated held-out problems: test, or validation for the learning-rate sweep.</summary>
+    public string EvaluationSplit { get; set; } = "test";
 
     public const string SectionName = "Experiment";
 
@@ -57,16 +72,20 @@ public sealed class ExperimentOptions
         Flag.Value("--penalties", Key(nameof(Penalties)), "Comma-separated n of the sensitivity runs."),
         Flag.Value("--kappas", Key(nameof(Kappas)), "Comma-separated κ of the sensitivity runs."),
         Flag.Value("--lambda-lrs", Key(nameof(LambdaLearningRates)), "Comma-separated λ learning rates of the sensitivity runs."),
+        Flag.Switch("--distill-per-token", Key(nameof(DistillPerToken)), "distill with per-token returns −Σ_{u≥t} c_u instead of one −C per sample."),
         Flag.Value("--steps", Key(nameof(Steps)), "Training steps of every run."),
         Flag.Value("--batch-size", Key(nameof(BatchSize)), "Prompts per step."),
         Flag.Value("--group-size", Key(nameof(GroupSize)), "Completions per prompt."),
         Flag.Value("--lr", Key(nameof(LearningRate)), "Learning rate."),
+        Flag.Value("--method-lrs", Key(nameof(MethodLearningRates)), "Learning rates per objective, overriding --lr: objective=rate,… (the sweep's choices)."),
+        Flag.Value("--lr-sweep", Key(nameof(LearningRateSweep)), "Comma-separated learning rates: every method at each, one row each (score it with --eval-split validation)."),
         Flag.Value("--warmup-steps", Key(nameof(WarmupSteps)), "Steps of learning-rate warm-up."),
         Flag.Value("--temperature", Key(nameof(Temperature)), "Sampling temperature τ."),
         Flag.Value("--max-new-tokens", Key(nameof(MaxNewTokens)), "Longest completion."),
         Flag.Value("--checkpoint-every", Key(nameof(CheckpointEvery)), "Steps between checkpoints."),
         Flag.Value("--eval-problems", Key(nameof(EvaluationProblems)), "Held-out problems every final checkpoint is evaluated on."),
         Flag.Value("--eval-samples", Key(nameof(EvaluationSamples)), "Sampled completions per held-out problem."),
+        new Flag("--eval-split", Key(nameof(EvaluationSplit)), "test, or validation for choosing learning rates without reading the test split (give that experiment its own --out).") { Choices = ["test", "validation"] },
     }.BoundTo(new ExperimentOptions(), SectionName);
 
     /// <summary>The RL objectives (the factory's list; sft samples nothing, so it has no CSR to compare).</summary>
@@ -113,6 +132,19 @@ public sealed class ExperimentOptions
     public IReadOnlyList<double> KappaValues => Numbers("--kappas", Kappas);
     public IReadOnlyList<double> LambdaLearningRateValues => Numbers("--lambda-lrs", LambdaLearningRates);
 
+    public IReadOnlyList<double> LearningRateSweepValues => Numbers("--lr-sweep", LearningRateSweep);
+
+    /// <summary>The rate of <paramref name="objective"/>: its <c>--method-lrs</c> entry, else <c>--lr</c>.</summary>
+    public double LearningRateOf(string objective) => MethodLearningRateValues.TryGetValue(objective, out var rate) ? rate : LearningRate;
+
+    public IReadOnlyDictionary<string, double> MethodLearningRateValues => Words(MethodLearningRates).Select(pair =>
+    {
+        var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
+        return parts.Length == 2 && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var rate)
+            ? (Objective: parts[0], Rate: rate)
+            : throw new OptionsValidationProblem($"--method-lrs: '{pair}' is not objective=rate.");
+    }).ToDictionary(p => p.Objective, p => p.Rate);
+
     /// <summary>Samples scored by the teacher over one run: the same for every RL objective.</summary>
     public long TeacherScoredSamplesPerRun => (long)Steps * BatchSize * GroupSize;
 
@@ -148,6 +180,21 @@ public sealed class ExperimentOptions
         Require(BatchSize >= 1, "--batch-size", "at least 1", BatchSize);
         Require(GroupSize >= 2, "--group-size", "at least 2", GroupSize);
         Require(LearningRate > 0 && double.IsFinite(LearningRate), "--lr", "a finite number > 0", LearningRate);
+        RequireList("--lr-sweep", () => LearningRateSweepValues, () => LearningRateSweepValues.All(v => v > 0 && double.IsFinite(v)),
+            "a comma-separated list of finite numbers > 0", LearningRateSweep);
+        RequireList("--method-lrs", () => MethodLearningRateValues,
+            () => MethodLearningRateValues.All(p => KnownObjectives.Contains(p.Key) && p.Value > 0 && double.IsFinite(p.Value)),
+            $"objective=rate pairs of {string.Join(", ", KnownObjectives)} with finite rates > 0", MethodLearningRates);
+        try
+        {
+            Require(LearningRateSweepValues.Count == 0 || MethodLearningRateValues.Count == 0, "--lr-sweep",
+                "given without --method-lrs (a sweep runs every method at each rate)", LearningRateSweep);
+        }
+        catch (OptionsValidationProblem)
+        {
+            // A list that does not parse is reported above.
+        }
+        Require(EvaluationSplit is "test" or "validation", "--eval-split", "test or validation", EvaluationSplit);
         Require(WarmupSteps >= 0, "--warmup-steps", "at least 0", WarmupSteps);
         Require(Temperature > 0 && double.IsFinite(Temperature), "--temperature", "a finite number > 0", Temperature);
         Require(MaxNewTokens >= 1, "--max-new-tokens", "at least 1", MaxNewTokens);

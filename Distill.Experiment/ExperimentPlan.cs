@@ -18,7 +18,7 @@ public enum RunGroup
 /// per λ); <see cref="TrainerFlags"/> are the trainer settings that differ from the shared schedule.
 /// </summary>
 public sealed record PlannedRun(string Name, string Method, string Objective, double Threshold, int Seed, RunGroup Group,
-    IReadOnlyDictionary<string, string> TrainerFlags, string? Variant = null)
+    IReadOnlyDictionary<string, string> TrainerFlags, string? Variant = null, double LearningRate = 1e-4)
 {
     /// <summary>
     /// Whether d enters the objective (the factory says). reward-only, kl-penalty and distill never read d: one run per
@@ -40,9 +40,24 @@ public static class ExperimentPlan
 
     /// <summary>
     /// Every run, seed by seed, so an experiment stopped early has all methods for the seeds it finished. Sensitivity
-    /// runs come last, at the middle threshold and the first seed.
+    /// runs come last, at the middle threshold and the first seed. Each run trains at its objective's rate
+    /// (<c>--method-lrs</c>, else <c>--lr</c>); with <c>--lr-sweep</c> every main run is repeated at each rate as a
+    /// method of its own ("cmdp lr=0.0003").
     /// </summary>
     public static IReadOnlyList<PlannedRun> Create(ExperimentOptions options)
+    {
+        var runs = CreateAtDefaultRates(options).Select(run => run with { LearningRate = options.LearningRateOf(run.Objective) }).ToList();
+        var sweep = options.LearningRateSweepValues;
+        if (sweep.Count == 0) return runs;
+        return runs.Where(run => run.Group == RunGroup.Main).SelectMany(run => sweep.Select(rate => run with
+        {
+            Name = $"{run.Name[..run.Name.LastIndexOf("-s", StringComparison.Ordinal)]}-lr{Number(rate)}-s{run.Seed}",
+            Method = $"{run.Method} lr={Number(rate)}",
+            LearningRate = rate,
+        })).ToArray();
+    }
+
+    private static List<PlannedRun> CreateAtDefaultRates(ExperimentOptions options)
     {
         var thresholds = options.ThresholdValues;
         var middle = MiddleThreshold(options);
@@ -59,6 +74,9 @@ public static class ExperimentPlan
                         foreach (var coefficient in options.KlCoefficientValues)
                             runs.Add(Run($"kl-penalty λ={Number(coefficient)}", objective, middle, seed, RunGroup.Main,
                                 new() { ["KlCoefficient"] = Number(coefficient) }, $"kl{Number(coefficient)}"));
+                        break;
+                    case TrainingObjectiveFactory.Distill when options.DistillPerToken:
+                        runs.Add(Run(objective, objective, middle, seed, RunGroup.Main, new() { ["DistillPerToken"] = "true" }, "per-token"));
                         break;
                     default:
                         runs.Add(Run(objective, objective, middle, seed, RunGroup.Main, []));

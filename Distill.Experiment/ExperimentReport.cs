@@ -109,8 +109,8 @@ public sealed class ExperimentReport
         text.AppendLine($"- Machine: {Machine}");
         // A rerun reads finished runs back instead of training them, so its wall time is not the experiment's.
         text.AppendLine(Invariant($"- Finished {FinishedAt:yyyy-MM-dd HH:mm} UTC; this invocation took {WallSeconds / 60:0.0} min (runs finished by an earlier one are read back); training time summed over all runs {TotalTrainingSeconds / 60:0.0} min."));
-        text.AppendLine(Invariant($"- Every run: {o.Steps} steps of {o.BatchSize} prompts × {o.GroupSize} samples (temperature {o.Temperature}), AdamW lr {o.LearningRate} with {o.WarmupSteps} warm-up steps; {o.TeacherScoredSamplesPerRun} teacher-scored samples per run."));
-        text.AppendLine(Invariant($"- Held-out set: {o.EvaluationProblems} generated test-split problems; greedy accuracy, and {o.EvaluationSamples} samples per problem at temperature {o.Temperature} for pass@1, the sequence KL (summed; with the lowest-variance estimator the teacher allows, `exact` for the default teacher, as each run's `summary.md` names) and the CSR at each d."));
+        text.AppendLine(Invariant($"- Every run: {o.Steps} steps of {o.BatchSize} prompts × {o.GroupSize} samples (temperature {o.Temperature}), AdamW lr {LearningRates(o)} with {o.WarmupSteps} warm-up steps; {o.TeacherScoredSamplesPerRun} teacher-scored samples per run."));
+        text.AppendLine(Invariant($"- Held-out set: {o.EvaluationProblems} generated {o.EvaluationSplit}-split problems; greedy accuracy, and {o.EvaluationSamples} samples per problem at temperature {o.Temperature} for pass@1, the sequence KL (summed; with the lowest-variance estimator the teacher allows, `exact` for the default teacher, as each run's `summary.md` names) and the CSR at each d."));
         if (TeacherAccuracy is { } teacher) text.AppendLine(Invariant($"- Teacher greedy accuracy on the same set: {Percent(teacher)}."));
         text.AppendLine(Invariant($"- Seeds {o.Seeds}; mean ± standard deviation over seeds (n = runs per cell)."));
         text.AppendLine();
@@ -160,6 +160,13 @@ public sealed class ExperimentReport
         }
         return text.ToString();
     }
+
+    /// <summary>The rates the runs trained at: the sweep's, or --lr with each --method-lrs override named.</summary>
+    private static string LearningRates(ExperimentOptions o) =>
+        o.LearningRateSweepValues.Count > 0
+            ? "swept over " + string.Join(", ", o.LearningRateSweepValues.Select(ExperimentPlan.Number)) + " (one row per rate)"
+            : string.Join(", ", new[] { ExperimentPlan.Number(o.LearningRate) }
+                .Concat(o.MethodLearningRateValues.Select(p => $"{p.Key} {ExperimentPlan.Number(p.Value)}")));
 
     private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -75,7 +75,7 @@ public sealed class ExperimentRunner(ExperimentOptions options, Uri teacher, Tex
             ["Trainer:Steps"] = options.Steps.ToString(CultureInfo.InvariantCulture),
             ["Trainer:BatchSize"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
             ["Trainer:GroupSize"] = options.GroupSize.ToString(CultureInfo.InvariantCulture),
-            ["Trainer:LearningRate"] = options.LearningRate.ToString(CultureInfo.InvariantCulture),
+            ["Trainer:LearningRate"] = plan.LearningRate.ToString(CultureInfo.InvariantCulture),
             ["Trainer:WarmupSteps"] = options.WarmupSteps.ToString(CultureInfo.InvariantCulture),
             ["Trainer:Temperature"] = options.Temperature.ToString(CultureInfo.InvariantCulture),
             ["Trainer:MaxNewTokens"] = options.MaxNewTokens.ToString(CultureInfo.InvariantCulture),
@@ -128,6 +128,7 @@ public sealed class ExperimentRunner(ExperimentOptions options, Uri teacher, Tex
         {
             ["Evaluator:Device"] = options.Device,
             ["Evaluator:Problems"] = options.EvaluationProblems.ToString(CultureInfo.InvariantCulture),
+            ["Evaluator:Split"] = options.EvaluationSplit,
             ["Evaluator:SamplesPerProblem"] = options.EvaluationSamples.ToString(CultureInfo.InvariantCulture),
             // The constraint is about the policy as it samples in training, so held-out samples use the same temperature.
             ["Evaluator:Temperature"] = options.Temperature.ToString(CultureInfo.InvariantCulture),

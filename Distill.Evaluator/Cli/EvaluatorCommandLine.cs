@@ -31,6 +31,8 @@ public sealed class EvaluatorCommandLine
         Flag.Value("--device", Key(nameof(EvaluatorOptions.Device)), "cpu, cuda, cuda:N or auto."),
         Flag.Value("--data", Key(nameof(EvaluatorOptions.DataFile)), "Held-out set: a GSM8K or MATH JSONL file (default: generated test-split problems)."),
         Flag.Value("--problems", Key(nameof(EvaluatorOptions.Problems)), "How many held-out problems."),
+        new Flag("--split", Key(nameof(EvaluatorOptions.Split)), "Split of the generated held-out problems: test, or validation for choices made before the test set is read.")
+            { Choices = ["test", "validation"] },
         Flag.Value("--data-seed", Key(nameof(EvaluatorOptions.DataSeed)), "Seed of the generated held-out problems."),
         Flag.Value("--samples", Key(nameof(EvaluatorOptions.SamplesPerProblem)), "Sampled completions per problem (pass@1, KL and CSR)."),
         Flag.Value("--blind-spot", Key(nameof(EvaluatorOptions.BlindSpot)), "The teacher's blind-spot verb: also report every metric for that family and for the rest."),

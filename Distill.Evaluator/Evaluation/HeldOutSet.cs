@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Distill.Core.Configuration;
 using Distill.Core.Tasks;
 
 namespace Distill.Evaluator.Evaluation;
@@ -8,15 +9,15 @@ public sealed record HeldOutSet(string Name, IReadOnlyList<MathProblem> Problems
 {
     /// <summary>
     /// The first <c>--problems</c> of the <c>--data</c> file (GSM8K or MATH JSONL, told apart by their fields), or that
-    /// many generated problems of the test split, which the trainer's train split never contains.
+    /// many generated problems of <c>--split</c> (test by default), which the trainer's train split never contains.
     /// </summary>
     /// <remarks>Synchronous: it runs once, at start-up, before anything else can happen.</remarks>
     public static HeldOutSet Load(EvaluatorOptions options)
     {
         if (options.DataFile is not { } path)
         {
-            var generated = new MathProblemGenerator().Generate(ProblemSplit.Test, options.DataSeed, options.Problems);
-            return new HeldOutSet($"generated-test-seed-{options.DataSeed}", generated);
+            var generated = new MathProblemGenerator().Generate(options.Split, options.DataSeed, options.Problems);
+            return new HeldOutSet($"generated-{KebabCaseEnum.Spelling(options.Split)}-seed-{options.DataSeed}", generated);
         }
         var problems = IsGsm8k(path)
             ? MathDatasetLoader.ReadGsm8kAsync(path)

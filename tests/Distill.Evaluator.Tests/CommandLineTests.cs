@@ -38,7 +38,7 @@ public class CommandLineTests
     {
         var (command, input, exitCode) = await ParseAsync("evaluate", "--checkpoint", "a", "b", "--teacher", "http://teacher:5000",
             "--samples", "8", "--temperature", "0.7", "--cost-estimator", "top-k-exact", "--cost-aggregation", "mean", "--sweep", "0.5", "1", "2",
-            "--threshold", "1.5");
+            "--threshold", "1.5", "--split", "validation");
 
         Assert.True(command == "evaluate", command);
         Assert.Equal(0, exitCode);
@@ -52,6 +52,22 @@ public class CommandLineTests
         Assert.Equal([0.5, 1, 2], options.SweepThresholds);
         Assert.Equal(1.5, options.Threshold);
         Assert.Equal(64, options.Problems);
+        Assert.Equal(Distill.Core.Tasks.ProblemSplit.Validation, options.Split);
+    }
+
+    [Fact]
+    public void TheValidationSplitIsItsOwnSetOfProblemsAndTheTrainSplitIsRefused()
+    {
+        var test = Distill.Evaluator.Evaluation.HeldOutSet.Load(new EvaluatorOptions { Problems = 50 });
+        var validation = Distill.Evaluator.Evaluation.HeldOutSet.Load(new EvaluatorOptions { Problems = 50, Split = Distill.Core.Tasks.ProblemSplit.Validation });
+
+        Assert.Equal("generated-test-seed-20240601", test.Name);
+        Assert.Equal("generated-validation-seed-20240601", validation.Name);
+        Assert.Empty(test.Problems.Select(p => p.Question).Intersect(validation.Problems.Select(p => p.Question)));
+
+        var error = Assert.Throws<OptionsValidationException>(() =>
+            Bind(new CommandInput(new Dictionary<string, string?> { ["Evaluator:Split"] = "train" }, [])));
+        Assert.Contains("--split must be test or validation (got train).", error.Failures);
     }
 
     [Fact]

@@ -44,8 +44,38 @@ public class ExperimentPlanTests
         Assert.Equal(seeds.Order(), seeds);
     }
 
+    [Fact]
+    public void ASweepRunsEveryMainRunAtEachRateAsAMethodOfItsOwn()
+    {
+        var plan = ExperimentPlan.Create(ExperimentOptions.Parse(["--objectives", "cmdp,distill", "--thresholds", "3", "--seeds", "1,2",
+            "--lr-sweep", "0.0001,0.0003", "--distill-per-token"]));
+
+        // Sensitivity runs are not swept: the sweep chooses each method's rate, the sensitivity runs then use it.
+        Assert.All(plan, run => Assert.Equal(RunGroup.Main, run.Group));
+        Assert.Equal(["cmdp-d3-lr0.0001-s1", "cmdp-d3-lr0.0001-s2", "cmdp-d3-lr0.0003-s1", "cmdp-d3-lr0.0003-s2",
+                      "distill-per-token-lr0.0001-s1", "distill-per-token-lr0.0001-s2", "distill-per-token-lr0.0003-s1", "distill-per-token-lr0.0003-s2"],
+            plan.Select(r => r.Name).Order(StringComparer.Ordinal));
+        Assert.All(plan, run => Assert.EndsWith($" lr={ExperimentPlan.Number(run.LearningRate)}", run.Method));
+        Assert.All(plan.Where(r => r.Objective == "distill"), run => Assert.Equal("true", run.TrainerFlags["DistillPerToken"]));
+    }
+
+    [Fact]
+    public void AMethodsOwnRateOverridesTheSharedOneForEveryRunOfIt()
+    {
+        var plan = ExperimentPlan.Create(ExperimentOptions.Parse(["--lr", "0.0002", "--method-lrs", "distill=0.00005,cmdp=0.0003"]));
+
+        Assert.All(plan.Where(r => r.Objective == "distill"), run => Assert.Equal(0.00005, run.LearningRate));
+        Assert.All(plan.Where(r => r.Objective == "cmdp"), run => Assert.Equal(0.0003, run.LearningRate));
+        Assert.All(plan.Where(r => r.Objective is not ("cmdp" or "distill")), run => Assert.Equal(0.0002, run.LearningRate));
+    }
+
     [Theory]
     [InlineData("--thresholds", "8,x")]
+    [InlineData("--method-lrs", "distill")]
+    [InlineData("--method-lrs", "ppo=0.001")]
+    [InlineData("--method-lrs", "cmdp=-1")]
+    [InlineData("--lr-sweep", "0.001,fast")]
+    [InlineData("--eval-split", "train")]
     [InlineData("--thresholds", "-1")]
     [InlineData("--seeds", "1,1")]
     [InlineData("--seeds", "1.5")]

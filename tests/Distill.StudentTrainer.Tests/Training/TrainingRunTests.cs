@@ -36,8 +36,11 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
 
         double constrained = cmdp.TakeLast(10).Average(m => m.ConstraintSatisfactionRate);
         double unconstrained = rewardOnly.TakeLast(10).Average(m => m.ConstraintSatisfactionRate);
-        Assert.True(constrained >= unconstrained + 0.1,
-            $"CSR over the last 10 steps: cmdp {constrained:0.000}, reward-only {unconstrained:0.000}; expected cmdp higher by 0.1.");
+        // Measured with the default models: cmdp 0.755, reward-only 0.653. Each mean is over 1,280 samples (standard
+        // error of the difference about 0.018), and the models trained on another CPU differ a little: the margin asked
+        // for is the effect's sign with about two standard errors to spare, not its measured size.
+        Assert.True(constrained >= unconstrained + 0.04,
+            $"CSR over the last 10 steps: cmdp {constrained:0.000}, reward-only {unconstrained:0.000}; expected cmdp higher by 0.04.");
     }
 
     [Fact]
@@ -46,18 +49,19 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
         var metrics = await TrainAsync("reward-only", steps: 30, dataset: WriteFixedProblemSet());
 
         double first = metrics.Take(5).Average(m => m.Reward), last = metrics.TakeLast(5).Average(m => m.Reward);
-        Assert.True(last >= first + 0.15, $"mean reward of the first 5 steps {first:0.000}, of the last 5 {last:0.000}; expected a rise of 0.15.");
+        // Measured with the default models: 0.584 → 0.811 (standard error of the difference about 0.028).
+        Assert.True(last >= first + 0.1, $"mean reward of the first 5 steps {first:0.000}, of the last 5 {last:0.000}; expected a rise of 0.1.");
     }
 
     [Fact]
     public async Task CmdpRaisesTheConstraintSatisfactionRateOfAFixedSetOfProblemsOverTheRun()
     {
-        var metrics = await TrainAsync("cmdp", steps: 30, dataset: WriteFixedProblemSet());
+        var metrics = await TrainAsync("cmdp", steps: 30, dataset: WriteFixedProblemSet(), learningRate: "0.0003");
 
         double first = metrics.Take(5).Average(m => m.ConstraintSatisfactionRate), last = metrics.TakeLast(5).Average(m => m.ConstraintSatisfactionRate);
-        // Measured with the default models of docs/default-models.md: 0.748 → 0.808. The data-limited student starts
-        // closer to the teacher than the earlier one (0.54 → 0.73 at d = 12), so the room, and the rise, are smaller.
-        Assert.True(last >= first + 0.03, $"CSR of the first 5 steps {first:0.000}, of the last 5 {last:0.000}; expected a rise of 0.03.");
+        // Measured with the default models of docs/default-models.md: 0.767 → 0.867 at AdamW 3e-4 (0.748 → 0.808 at 2e-4,
+        // too close to the noise: the standard error of the difference of two 640-sample means is about 0.024).
+        Assert.True(last >= first + 0.04, $"CSR of the first 5 steps {first:0.000}, of the last 5 {last:0.000}; expected a rise of 0.04.");
     }
 
     /// <summary>
@@ -98,7 +102,7 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
     }
 
     private async Task<IReadOnlyList<TrainingStepMetrics>> TrainAsync(string objective, int steps, string? name = null,
-        Action<TrainingStepMetrics>? onStep = null, CancellationToken cancellation = default, string dataset = "generated")
+        Action<TrainingStepMetrics>? onStep = null, CancellationToken cancellation = default, string dataset = "generated", string learningRate = "0.0002")
     {
         var runDirectory = Path.Combine(runs, name ?? objective);
         return await InProcessTrainer.TrainAsync(new Dictionary<string, string?>
@@ -113,7 +117,7 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
             ["Trainer:CheckpointEvery"] = "2",
             ["Trainer:BatchSize"] = "16",
             ["Trainer:GroupSize"] = "8",
-            ["Trainer:LearningRate"] = "0.0002",
+            ["Trainer:LearningRate"] = learningRate,
             ["Trainer:Seed"] = "5",
             ["Trainer:Temperature"] = "0.7",
             ["TeacherClient:BaseAddress"] = platform.TeacherUrl.ToString(),
