@@ -18,7 +18,7 @@ public enum RunGroup
 /// per λ); <see cref="TrainerFlags"/> are the trainer settings that differ from the shared schedule.
 /// </summary>
 public sealed record PlannedRun(string Name, string Method, string Objective, double Threshold, int Seed, RunGroup Group,
-    IReadOnlyDictionary<string, string> TrainerFlags, string? Variant = null, double LearningRate = 1e-4)
+    IReadOnlyDictionary<string, string> TrainerFlags, string? Variant, double LearningRate)
 {
     /// <summary>
     /// Whether d enters the objective (the factory says). reward-only, kl-penalty and distill never read d: one run per
@@ -46,7 +46,7 @@ public static class ExperimentPlan
     /// </summary>
     public static IReadOnlyList<PlannedRun> Create(ExperimentOptions options)
     {
-        var runs = CreateAtDefaultRates(options).Select(run => run with { LearningRate = options.LearningRateOf(run.Objective) }).ToList();
+        var runs = CreateAtEachObjectivesRate(options);
         var sweep = options.LearningRateSweepValues;
         if (sweep.Count == 0) return runs;
         return runs.Where(run => run.Group == RunGroup.Main).SelectMany(run => sweep.Select(rate => run with
@@ -57,8 +57,11 @@ public static class ExperimentPlan
         })).ToArray();
     }
 
-    private static List<PlannedRun> CreateAtDefaultRates(ExperimentOptions options)
+    private static List<PlannedRun> CreateAtEachObjectivesRate(ExperimentOptions options)
     {
+        PlannedRun Run(string method, string objective, double threshold, int seed, RunGroup group, Dictionary<string, string> flags,
+            string? variant = null) => Planned(method, objective, threshold, seed, group, flags, variant, options.LearningRateOf(objective));
+
         var thresholds = options.ThresholdValues;
         var middle = MiddleThreshold(options);
         var runs = new List<PlannedRun>();
@@ -105,12 +108,12 @@ public static class ExperimentPlan
     public static double MiddleThreshold(ExperimentOptions options) =>
         options.ThresholdValues.Order().ElementAt(options.ThresholdValues.Count / 2);
 
-    private static PlannedRun Run(string method, string objective, double threshold, int seed, RunGroup group,
-        Dictionary<string, string> flags, string? variant = null)
+    private static PlannedRun Planned(string method, string objective, double threshold, int seed, RunGroup group,
+        Dictionary<string, string> flags, string? variant, double learningRate)
     {
         var name = string.Join("-", new[] { objective, variant, group == RunGroup.Main && TrainingObjectiveFactory.Info(objective).UsesThreshold || group == RunGroup.Sensitivity ? $"d{Number(threshold)}" : null, $"s{seed}" }
             .Where(part => part is not null));
-        return new PlannedRun(name, method, objective, threshold, seed, group, flags, variant);
+        return new PlannedRun(name, method, objective, threshold, seed, group, flags, variant, learningRate);
     }
 
     public static string Number(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);

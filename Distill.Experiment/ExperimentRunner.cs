@@ -1,3 +1,4 @@
+using Distill.CommandLine;
 using System.Globalization;
 using Distill.Core.Runs;
 using Distill.Evaluator;
@@ -46,7 +47,7 @@ public sealed class ExperimentRunner(ExperimentOptions options, Uri teacher, Tex
             await evaluator.Services.GetRequiredService<EvaluationRunner>().EvaluateCheckpointsAsync([finalCheckpoint], cancellationToken);
 
         var stored = EvaluationStore.Read(run, options.Steps);
-        return new RunResult(plan, run.ReadMetrics(), stored?.Evaluation, stored?.Failure?.Error ?? (stored is null ? "not evaluated" : null));
+        return new RunResult(plan, run.ReadMetrics(), OnThisHeldOutSet(stored?.Evaluation), stored?.Failure?.Error ?? (stored is null ? "not evaluated" : null));
     }
 
     /// <summary>The starting student, evaluated once: the reference every method moves away from.</summary>
@@ -57,8 +58,26 @@ public sealed class ExperimentRunner(ExperimentOptions options, Uri teacher, Tex
         if (!File.Exists(path))
             await startEvaluator.Services.GetRequiredService<EvaluationRunner>().EvaluateCheckpointsAsync([StudentModel], cancellationToken);
         return File.Exists(path)
-            ? System.Text.Json.JsonSerializer.Deserialize<CheckpointEvaluation>(File.ReadAllText(path), EvaluationStore.Json)
+            ? OnThisHeldOutSet(System.Text.Json.JsonSerializer.Deserialize<CheckpointEvaluation>(File.ReadAllText(path), EvaluationStore.Json))
             : null;
+    }
+
+    /// <summary>
+    /// An evaluation read back from <c>--out</c>, refused when it was made on another held-out set (another split or
+    /// size): rows scored on the test split must never pass for a validation sweep's, nor the reverse.
+    /// </summary>
+    /// <exception cref="OptionsValidationProblem">The stored evaluation's held-out set is not this experiment's.</exception>
+    private CheckpointEvaluation? OnThisHeldOutSet(CheckpointEvaluation? evaluation)
+    {
+        if (evaluation is null) return null;
+        var held = evaluation.HeldOut;
+        if (!held.Dataset.StartsWith($"generated-{options.EvaluationSplit}-", StringComparison.Ordinal)
+            || held.Problems != options.EvaluationProblems || held.SamplesPerProblem != options.EvaluationSamples)
+            throw new OptionsValidationProblem(
+                $"--out {options.Output} holds evaluations on {held.Dataset} ({held.Problems} problems × {held.SamplesPerProblem} samples), not on " +
+                $"{options.EvaluationProblems} × {options.EvaluationSamples} of the {options.EvaluationSplit} split (--eval-split, --eval-problems, " +
+                "--eval-samples): give this experiment its own --out.");
+        return evaluation;
     }
 
     private async Task TrainAsync(PlannedRun plan, RunDirectory run, CancellationToken cancellationToken)

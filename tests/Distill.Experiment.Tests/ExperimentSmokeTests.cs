@@ -68,6 +68,15 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
         (exitCode, log) = await RunExperimentAsync(args);
         Assert.True(exitCode == 0, log);
         Assert.All(metricsFiles, file => Assert.Equal(file.Value, File.GetLastWriteTimeUtc(file.Key)));
+
+        // The same --out read back for a validation sweep: its test-split evaluations are refused, not reused, and the
+        // message names the flags.
+        (exitCode, log) = await RunExperimentAsync([.. args, "--eval-split", "validation"]);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("--eval-split", log);
+        Assert.Contains("give this experiment its own --out", log);
+        Assert.DoesNotContain("   at ", log);
+        Assert.All(metricsFiles, file => Assert.Equal(file.Value, File.GetLastWriteTimeUtc(file.Key)));
     }
 
     [Fact]
