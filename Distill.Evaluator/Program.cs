@@ -8,6 +8,9 @@ using Distill.Evaluator.Reports;
 using Microsoft.Extensions.Options;
 using Spectre.Console;
 
+// libtorch's CPU kernels pinned to AVX2 before the first tensor, so a seed trains the same model on any x64 machine.
+Distill.Core.Torch.CpuKernels.PinForReproducibility();
+
 // One binary, four uses: serve stored evaluations over HTTP (the default), evaluate checkpoints once, watch a run while
 // it trains (serving as it goes), and compare finished runs.
 var commandLine = new EvaluatorCommandLine().Create(serve: ServeAsync, evaluate: EvaluateAsync, watch: WatchAsync, compare: CompareAsync);

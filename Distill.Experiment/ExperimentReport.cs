@@ -47,6 +47,16 @@ public sealed class ExperimentReport
     public required string Machine { get; init; }
     public required double WallSeconds { get; init; }
 
+    /// <summary>Every main method's difference from <see cref="Reference"/> at each d, paired by seed (where both have two or more seeds).</summary>
+    public IReadOnlyList<PairedDifference> Differences { get; init; } = [];
+
+    /// <summary>The method the others are compared with, seed by seed.</summary>
+    public const string Reference = "cmdp";
+
+    /// <summary>The metrics compared seed by seed, as named in <see cref="PairedDifference.Metric"/>.</summary>
+    public static readonly IReadOnlyList<(string Name, Func<RunOutcome, double> Value)> ComparedMetrics =
+        [("greedy accuracy", o => o.GreedyAccuracy), ("CSR at d", o => o.SatisfactionRate), ("mean KL", o => o.CostMean)];
+
     /// <summary>Training time summed over the runs, whichever invocation trained them.</summary>
     public double TotalTrainingSeconds { get; init; }
     public DateTimeOffset FinishedAt { get; init; } = DateTimeOffset.UtcNow;
@@ -72,12 +82,21 @@ public sealed class ExperimentReport
                 Spread.Of(runs.Select(r => r.ResponseTokens)), Spread.Of(runs.Select(r => r.TrainingSeconds)));
         }).Where(s => s.GreedyAccuracy.Count > 0)).ToArray();
 
+        var differences = options.ThresholdValues.SelectMany(d => methods.Where(m => m != Reference).SelectMany(method =>
+        {
+            var main = outcomes.Where(o => o.Group == RunGroup.Main && o.Threshold == d).ToArray();
+            var pairs = main.Where(o => o.Method == method)
+                .Join(main.Where(o => o.Method == Reference), o => o.Seed, o => o.Seed, (m, r) => (Method: m, Reference: r)).ToArray();
+            return pairs.Length < 2 ? [] : ComparedMetrics.Select(metric => PairedDifference.Of(method, Reference, d, metric.Name,
+                pairs.Select(p => (metric.Value(p.Method), metric.Value(p.Reference))).ToArray()));
+        })).ToArray();
+
         var startOutcomes = start is null ? [] : options.ThresholdValues
             .Select(d => Outcome("start", "start (warm student)", d, 0, RunGroup.Main, null, start, 0, null)).ToArray();
         var failures = results.Where(r => r.Error is not null).Select(r => $"{r.Run.Name}: {r.Error}").ToArray();
         return new ExperimentReport
         {
-            Options = options, Outcomes = outcomes, Summaries = summaries, Start = startOutcomes,
+            Options = options, Outcomes = outcomes, Summaries = summaries, Differences = differences, Start = startOutcomes,
             TeacherAccuracy = start?.Metrics.TeacherAccuracy, Failures = failures, CommandLine = commandLine, Machine = machine,
             WallSeconds = wallSeconds,
             TotalTrainingSeconds = results.Sum(r => r.TrainingSeconds),
@@ -124,6 +143,25 @@ public sealed class ExperimentReport
                 text.AppendLine(Invariant($"| {start.Method} | 1 | {Percent(start.GreedyAccuracy)} | {Percent(start.PassAt1)} | {Percent(start.SatisfactionRate)} | {start.CostMean:0.00} | {start.ResponseTokens:0.0} | – |"));
             foreach (var row in Summaries.Where(s => s.Threshold == d))
                 text.AppendLine(Invariant($"| {row.Method} | {row.GreedyAccuracy.Count} | {Percent(row.GreedyAccuracy)} | {Percent(row.PassAt1)} | {Percent(row.SatisfactionRate)} | {Plain(row.CostMean)} | {Plain(row.ResponseTokens, "0.0")} | {Plain(row.TrainingSeconds, "0")} |"));
+            text.AppendLine();
+        }
+
+        if (Differences.Count > 0)
+        {
+            text.AppendLine($"## Paired differences from {Reference}").AppendLine();
+            text.AppendLine($"Each method minus {Reference}, seed by seed: the mean difference and its 95 % t-interval over the seeds both ran " +
+                            "(points of accuracy and CSR, nats of KL). An interval that excludes 0 is a difference these seeds establish.");
+            text.AppendLine();
+            text.AppendLine("| d | method | seeds | " + string.Join(" | ", ComparedMetrics.Select(m => "Δ " + m.Name)) + " |");
+            text.AppendLine("| --- | --- | --- | " + string.Join(" | ", ComparedMetrics.Select(_ => "---")) + " |");
+            foreach (var row in Differences.GroupBy(x => (x.Threshold, x.Method)))
+            {
+                var cells = ComparedMetrics.Select(m => row.Single(x => x.Metric == m.Name))
+                    .Select(x => x.Metric == "mean KL"
+                        ? Invariant($"{x.Mean:+0.00;−0.00} ({x.Low:0.00} to {x.High:0.00})")
+                        : Invariant($"{100 * x.Mean:+0.0;−0.0} ({100 * x.Low:0.0} to {100 * x.High:0.0})"));
+                text.AppendLine(Invariant($"| {row.Key.Threshold} | {row.Key.Method} | {row.First().Seeds} | {string.Join(" | ", cells)} |"));
+            }
             text.AppendLine();
         }
 

@@ -5,6 +5,9 @@ using Distill.Core.Progress;
 using Distill.Experiment;
 using Distill.StudentTrainer.Bootstrap;
 
+// libtorch's CPU kernels pinned to AVX2 before the first tensor, so a seed trains the same model on any x64 machine.
+Distill.Core.Torch.CpuKernels.PinForReproducibility();
+
 // Does the constrained method keep the student within budget without losing accuracy? Every objective from the same
 // warm-started student, over thresholds and seeds, on one schedule; every final checkpoint evaluated on one held-out
 // set; then the table, the Pareto plot and the training curves. Runs already done are read back, so a stopped

@@ -3,6 +3,9 @@ using Distill.StudentTrainer.Bootstrap;
 using Distill.StudentTrainer.Training;
 using Microsoft.Extensions.Options;
 
+// libtorch's CPU kernels pinned to AVX2 before the first tensor, so a seed trains the same model on any x64 machine.
+Distill.Core.Torch.CpuKernels.PinForReproducibility();
+
 // A training run, or `bootstrap`: the default teacher and student trained from scratch.
 return await TrainerCommandLine.Create(train: TrainAsync, bootstrap: BootstrapCommand.RunAsync).InvokeAsync(args);
 

@@ -1,5 +1,8 @@
 using Distill.TeacherService;
 
+// libtorch's CPU kernels pinned to AVX2 before the first tensor, so a seed trains the same model on any x64 machine.
+Distill.Core.Torch.CpuKernels.PinForReproducibility();
+
 var (flags, aspNetCoreArgs, exitCode) = await TeacherCommandLine.ParseAsync(args);
 if (flags is null) return exitCode;
 

@@ -71,7 +71,7 @@ public sealed class BootstrapOptions
 
 /// <summary>What the bootstrap measured, written to <c>bootstrap.json</c> beside the two checkpoints.</summary>
 public sealed record BootstrapReport(ModelReport Teacher, ModelReport Student, double TotalSeconds, int ProcessorCount, DateTimeOffset FinishedAt,
-    TeacherBlindSpot? BlindSpot = null, int BlindSpotProblems = 0, int TorchThreads = 0);
+    TeacherBlindSpot? BlindSpot = null, int BlindSpotProblems = 0, int TorchThreads = 0, string CpuKernelMode = "native");
 
 /// <summary>
 /// One trained model. <see cref="BlindSpotAccuracy"/> and <see cref="OtherAccuracy"/> split <see cref="GreedyAccuracy"/>
@@ -142,7 +142,7 @@ public static class BootstrapCommand
             (Train(teacherRecipe, training, heldOut, tokenizer, device, options, progress),
              Train(studentRecipe, training, heldOut, tokenizer, device, options, progress)));
         var report = new BootstrapReport(teacher, student, clock.Elapsed.TotalSeconds, Environment.ProcessorCount, DateTimeOffset.UtcNow,
-            blindSpot, blindSpot is null ? 0 : heldOut.Count(blindSpot.Covers), torch.get_num_threads());
+            blindSpot, blindSpot is null ? 0 : heldOut.Count(blindSpot.Covers), torch.get_num_threads(), CpuKernels.Mode);
         RunDirectory.WriteJsonAtomically(Path.Combine(options.Output, ReportFileName), report);
         Console.WriteLine($"Default models in {Path.GetFullPath(options.Output)}: teacher {teacher.GreedyAccuracy:P1}, " +
                           $"student {student.GreedyAccuracy:P1} greedy exact match on {heldOut.Count} held-out problems; " +

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Distill.Core.Tasks;
 using Distill.Core.Tokenization;
+using Distill.Core.Torch;
 using Distill.StudentTrainer.Bootstrap;
 
 namespace Distill.Testing;
@@ -24,7 +26,8 @@ public sealed class DefaultModelsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var recipe = string.Join("|", DefaultModels.Teacher(CharTokenizer.Default), DefaultModels.Student(CharTokenizer.Default),
-            new MathProblemOptions(), string.Join(",", new MathProblemOptions().Operations), new BootstrapOptions().ResolveBlindSpot());
+            new MathProblemOptions(), string.Join(",", new MathProblemOptions().Operations), new BootstrapOptions().ResolveBlindSpot(),
+            string.Join(",", CpuKernels.Avx2Pins));
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(recipe)))[..16];
         var root = Environment.GetEnvironmentVariable("DISTILL_MODELS_CACHE")
                    ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "distill", "default-models");
@@ -35,8 +38,25 @@ public sealed class DefaultModelsFixture : IAsyncLifetime
         using var trainingLock = await LockAsync(Path.Combine(root, key + ".lock"));
         var reportPath = Path.Combine(Directory, BootstrapCommand.ReportFileName);
         if (!File.Exists(reportPath))
-            await Task.Run(() => BootstrapCommand.Run(new BootstrapOptions { Output = Directory, Device = "cpu" }));
+            await BootstrapAsync(Directory);
         Report = System.Text.Json.JsonSerializer.Deserialize<BootstrapReport>(File.ReadAllText(reportPath), Core.Runs.RunDirectory.Json)!;
+    }
+
+    /// <summary>
+    /// The bootstrap as users run it, in its own process: that process pins libtorch's CPU kernels before its first
+    /// tensor (<see cref="CpuKernels"/>), which this test process, having run torch already, can no longer do.
+    /// </summary>
+    private static async Task BootstrapAsync(string output)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Distill.StudentTrainer.dll"), "bootstrap", "--output", output, "--device", "cpu" })
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"the default models' bootstrap exited with {process.ExitCode}:\n{await stdout}\n{await stderr}");
     }
 
     private static async Task<FileStream> LockAsync(string path)

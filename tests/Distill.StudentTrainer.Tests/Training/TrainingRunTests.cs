@@ -27,6 +27,14 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
     private const double Threshold = 2;
 
     [Fact]
+    public void TheDefaultModelsWereTrainedWithLibtorchsCpuKernelsPinnedToAvx2()
+    {
+        // The bootstrap pins them in its own process before its first tensor, so this machine trains the models an AVX2
+        // machine trains (unpinned, an AVX-512 machine's default student was 4.8 points off; docs/default-models.md).
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx2.IsSupported ? "avx2" : "native", platform.Models.Report.CpuKernelMode);
+    }
+
+    [Fact]
     public async Task CmdpKeepsMoreSamplesWithinBudgetThanRewardOnlyFromTheSameStart()
     {
         // Same student, seed, prompts and schedule; only the objective differs. Reward-only lets the KL drift,
