@@ -131,13 +131,7 @@ public sealed class ExperimentRunner(ExperimentOptions options, Uri teacher, Tex
     }
 
     /// <summary>The verb of the models' teacher blind spot, from their <c>bootstrap.json</c>; null without one (or without the file).</summary>
-    private static string? BlindSpotOf(string models)
-    {
-        var path = Path.Combine(models, Distill.StudentTrainer.Bootstrap.BootstrapCommand.ReportFileName);
-        if (!File.Exists(path)) return null;
-        var report = System.Text.Json.JsonSerializer.Deserialize<Distill.StudentTrainer.Bootstrap.BootstrapReport>(File.ReadAllText(path), RunDirectory.Json);
-        return report?.BlindSpot?.Verb;
-    }
+    private static string? BlindSpotOf(string models) => Distill.StudentTrainer.Bootstrap.BootstrapCommand.ReadReport(models)?.BlindSpot?.Verb;
 
     /// <summary>The evaluator's services, set up once for the whole experiment: one held-out set for every checkpoint.</summary>
     private static IHost CreateEvaluator(ExperimentOptions options, Uri teacher, double? threshold)

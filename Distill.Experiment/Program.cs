@@ -25,6 +25,9 @@ async Task<int> RunAsync(ExperimentOptions options)
     if (await BootstrapCommand.RunAsync(new BootstrapOptions { Output = models, Device = options.Device }) is not 0 and var bootstrapFailed)
         return bootstrapFailed;
 
+    // Runs and evaluations in --out are read back only if they started from these models.
+    ExperimentModels.Check(options);
+
     await using var teacher = await ExperimentTeacher.StartAsync(Path.Combine(models, "teacher"), options.Device, stop.Token);
     using var runner = new ExperimentRunner(options, teacher.Address, Console.Out);
 

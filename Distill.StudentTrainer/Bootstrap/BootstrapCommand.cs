@@ -89,6 +89,13 @@ public static class BootstrapCommand
 {
     public const string ReportFileName = "bootstrap.json";
 
+    /// <summary>The <c>bootstrap.json</c> of a models directory; null where there is none.</summary>
+    public static BootstrapReport? ReadReport(string models)
+    {
+        var path = Path.Combine(models, ReportFileName);
+        return File.Exists(path) ? System.Text.Json.JsonSerializer.Deserialize<BootstrapReport>(File.ReadAllText(path), RunDirectory.Json) : null;
+    }
+
     /// <summary>The <c>bootstrap</c> command's action: its flags bound, then <see cref="RunAsync(BootstrapOptions)"/>.</summary>
     public static Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {

@@ -77,6 +77,18 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
         Assert.Contains("give this experiment its own --out", log);
         Assert.DoesNotContain("   at ", log);
         Assert.All(metricsFiles, file => Assert.Equal(file.Value, File.GetLastWriteTimeUtc(file.Key)));
+
+        // The same --out read back with other models (here: the record of the models it was made from says another
+        // bootstrap): its runs did not start from this student, so they are refused, naming --models.
+        var recorded = Path.Combine(output, ExperimentModels.FileName);
+        using (var identity = JsonDocument.Parse(File.ReadAllText(recorded)))
+            Assert.Equal(models.Report.FinishedAt, identity.RootElement.GetProperty("finishedAt").GetDateTimeOffset());
+        File.WriteAllText(recorded, File.ReadAllText(recorded).Replace("\"finishedAt\":\"", "\"finishedAt\":\"1"));
+        (exitCode, log) = await RunExperimentAsync(args);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("--models", log);
+        Assert.Contains("give this experiment its own --out", log);
+        Assert.All(metricsFiles, file => Assert.Equal(file.Value, File.GetLastWriteTimeUtc(file.Key)));
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public sealed class DefaultModelsFixture : IAsyncLifetime
         var reportPath = Path.Combine(Directory, BootstrapCommand.ReportFileName);
         if (!File.Exists(reportPath))
             await BootstrapAsync(Directory);
-        Report = System.Text.Json.JsonSerializer.Deserialize<BootstrapReport>(File.ReadAllText(reportPath), Core.Runs.RunDirectory.Json)!;
+        Report = BootstrapCommand.ReadReport(Directory)!;
     }
 
     /// <summary>
