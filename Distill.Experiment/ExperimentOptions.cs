@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Distill.CommandLine;
+using Distill.Core.Configuration;
 using Distill.StudentTrainer.Objectives;
 using Microsoft.Extensions.Configuration;
 
@@ -30,6 +31,13 @@ public sealed class ExperimentOptions
     /// the baseline at its best (it removed a third of the KL in 200 steps where −C removed a fifth; docs/default-models.md).
     /// </summary>
     public bool DistillPerToken { get; set; } = true;
+
+    /// <summary>
+    /// The forms of cmdp to run, one method each: <c>trajectory</c> (the method as stated, and the reference of the paired
+    /// differences) and Saute's <c>per-token</c>, whose tokens after the budget crossing carry the penalty even when every
+    /// sample of a group crossed it, so the group's baseline does not cancel it.
+    /// </summary>
+    public string CmdpForms { get; set; } = "trajectory";
 
     // The schedule every run shares.
     public int Steps { get; set; } = 40;
@@ -76,6 +84,7 @@ public sealed class ExperimentOptions
         Flag.Value("--kappas", Key(nameof(Kappas)), "Comma-separated κ of the sensitivity runs."),
         Flag.Value("--lambda-lrs", Key(nameof(LambdaLearningRates)), "Comma-separated λ learning rates of the sensitivity runs."),
         Flag.Switch("--distill-per-token", Key(nameof(DistillPerToken)), "distill with per-token returns −Σ_{u≥t} c_u (false: one −C per sample).", defaultValue: true),
+        Flag.Value("--cmdp-forms", Key(nameof(CmdpForms)), "Comma-separated forms of cmdp, one method each: trajectory (\"cmdp\"), per-token (\"cmdp per-token\", Saute's)."),
         Flag.Value("--steps", Key(nameof(Steps)), "Training steps of every run."),
         Flag.Value("--batch-size", Key(nameof(BatchSize)), "Prompts per step."),
         Flag.Value("--group-size", Key(nameof(GroupSize)), "Completions per prompt."),
@@ -135,6 +144,11 @@ public sealed class ExperimentOptions
     public IReadOnlyList<double> KappaValues => Numbers("--kappas", Kappas);
     public IReadOnlyList<double> LambdaLearningRateValues => Numbers("--lambda-lrs", LambdaLearningRates);
 
+    public IReadOnlyList<CmdpForm> CmdpFormValues => Words(CmdpForms).Select(word =>
+        KebabCaseEnum.TryParse<CmdpForm>(word, out var form)
+            ? form
+            : throw new OptionsValidationProblem($"--cmdp-forms: '{word}' is not one of {string.Join(", ", KebabCaseEnum.Spellings<CmdpForm>())}.")).ToArray();
+
     public IReadOnlyList<double> LearningRateSweepValues => Numbers("--lr-sweep", LearningRateSweep);
 
     /// <summary>The rate of <paramref name="objective"/>: its <c>--method-lrs</c> entry, else <c>--lr</c>.</summary>
@@ -177,6 +191,8 @@ public sealed class ExperimentOptions
         RequireList("--kappas", () => KappaValues, () => KappaValues.All(v => v >= 0), "a comma-separated list of numbers >= 0", Kappas);
         RequireList("--lambda-lrs", () => LambdaLearningRateValues, () => LambdaLearningRateValues.All(v => v > 0),
             "a comma-separated list of numbers > 0", LambdaLearningRates);
+        RequireList("--cmdp-forms", () => CmdpFormValues, () => CmdpFormValues.Count > 0 && CmdpFormValues.Distinct().Count() == CmdpFormValues.Count,
+            $"a comma-separated list of distinct forms of {string.Join(", ", KebabCaseEnum.Spellings<CmdpForm>())}", CmdpForms);
         Require(!string.IsNullOrWhiteSpace(Output), "--out", "a directory path", Output);
         Require(!string.IsNullOrWhiteSpace(Models), "--models", "a directory path", Models);
         Require(Steps >= 1, "--steps", "at least 1", Steps);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Distill.Core.Configuration;
 using Distill.StudentTrainer.Objectives;
 
 namespace Distill.Experiment;
@@ -69,6 +70,14 @@ public static class ExperimentPlan
             foreach (var objective in options.ObjectiveNames)
                 switch (objective)
                 {
+                    case TrainingObjectiveFactory.Cmdp:
+                        foreach (var form in options.CmdpFormValues)
+                            foreach (var d in thresholds)
+                                runs.Add(form == CmdpForm.Trajectory
+                                    ? Run(objective, objective, d, seed, RunGroup.Main, [])
+                                    : Run($"{objective} {KebabCaseEnum.Spelling(form)}", objective, d, seed, RunGroup.Main,
+                                        new() { ["CmdpForm"] = KebabCaseEnum.Spelling(form) }, KebabCaseEnum.Spelling(form)));
+                        break;
                     case var name when TrainingObjectiveFactory.Info(name).UsesThreshold:
                         foreach (var d in thresholds)
                             runs.Add(Run(objective, objective, d, seed, RunGroup.Main, []));

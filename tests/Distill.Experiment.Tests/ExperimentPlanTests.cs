@@ -60,6 +60,19 @@ public class ExperimentPlanTests
     }
 
     [Fact]
+    public void EachCmdpFormIsAMethodOfItsOwnAndThePerTokenFormTellsTheTrainerSo()
+    {
+        var plan = ExperimentPlan.Create(ExperimentOptions.Parse(["--objectives", "cmdp", "--cmdp-forms", "trajectory,per-token",
+            "--thresholds", "2.6", "--seeds", "1,2", "--sensitivity", "false", "--method-lrs", "cmdp=0.0003"]));
+
+        Assert.Equal(["cmdp-d2.6-s1", "cmdp-d2.6-s2", "cmdp-per-token-d2.6-s1", "cmdp-per-token-d2.6-s2"],
+            plan.Select(r => r.Name).Order(StringComparer.Ordinal));
+        Assert.All(plan.Where(r => r.Method == "cmdp"), run => Assert.Empty(run.TrainerFlags));
+        Assert.All(plan.Where(r => r.Method == "cmdp per-token"), run => Assert.Equal("per-token", run.TrainerFlags["CmdpForm"]));
+        Assert.All(plan, run => Assert.Equal(("cmdp", 0.0003), (run.Objective, run.LearningRate)));
+    }
+
+    [Fact]
     public void AMethodsOwnRateOverridesTheSharedOneForEveryRunOfIt()
     {
         var plan = ExperimentPlan.Create(ExperimentOptions.Parse(["--lr", "0.0002", "--method-lrs", "distill=0.00005,cmdp=0.0003"]));
@@ -84,6 +97,8 @@ public class ExperimentPlanTests
     [InlineData("--eval-problems", "0")]
     [InlineData("--kl-coefs", "-0.1")]
     [InlineData("--steps", "many")]
+    [InlineData("--cmdp-forms", "per-step")]
+    [InlineData("--cmdp-forms", "trajectory,trajectory")]
     public void ABadValueIsRefusedNamingItsFlag(string flag, string value)
     {
         var error = Assert.Throws<OptionsValidationProblem>(() => ExperimentOptions.Parse([flag, value]));
