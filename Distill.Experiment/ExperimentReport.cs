@@ -158,8 +158,8 @@ public sealed class ExperimentReport
             {
                 var cells = ComparedMetrics.Select(m => row.Single(x => x.Metric == m.Name))
                     .Select(x => x.Metric == "mean KL"
-                        ? Invariant($"{x.Mean:+0.00;−0.00} ({x.Low:0.00} to {x.High:0.00})")
-                        : Invariant($"{100 * x.Mean:+0.0;−0.0} ({100 * x.Low:0.0} to {100 * x.High:0.0})"));
+                        ? $"{Signed(x.Mean, 2)} ({Signed(x.Low, 2, plus: false)} to {Signed(x.High, 2, plus: false)})"
+                        : $"{Signed(100 * x.Mean, 1)} ({Signed(100 * x.Low, 1, plus: false)} to {Signed(100 * x.High, 1, plus: false)})");
                 text.AppendLine(Invariant($"| {row.Key.Threshold} | {row.Key.Method} | {row.First().Seeds} | {string.Join(" | ", cells)} |"));
             }
             text.AppendLine();
@@ -207,6 +207,17 @@ public sealed class ExperimentReport
                 .Concat(o.MethodLearningRateValues.Select(p => $"{p.Key} {ExperimentPlan.Number(p.Value)}")));
 
     private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// <paramref name="value"/> to <paramref name="decimals"/> places with a typographic minus, rounded before the sign
+    /// is chosen: .NET prints a negative value that rounds to zero as "-+0.00" under a "+0.00;−0.00" format.
+    /// </summary>
+    public static string Signed(double value, int decimals, bool plus = true)
+    {
+        var rounded = Math.Round(value, decimals, MidpointRounding.AwayFromZero);
+        var magnitude = Math.Abs(rounded).ToString("F" + decimals, CultureInfo.InvariantCulture);
+        return rounded < 0 ? "−" + magnitude : plus ? "+" + magnitude : magnitude;
+    }
 
     private static string Percent(double share) => Invariant($"{100 * share:0.0} %");
 
