@@ -40,7 +40,7 @@ public sealed partial class DashboardBrowserTests : IDisposable
             await page.GotoAsync(login);
             // Resources: the graph with its states, and the evaluator's link to the reports page. On a loaded machine the
             // dashboard's first circuit can fail ("An unhandled error has occurred", no resources; seen once in the full
-            // suite, not when this assembly ran alone): reload it, as a user would, a few times within the same patience.
+            // suite, not when this assembly ran alone): reload it, as a user would: up to four 30 s waits (it was one 60 s wait).
             for (var attempt = 1; ; attempt++)
             {
                 try
