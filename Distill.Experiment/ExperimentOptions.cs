@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Distill.CommandLine;
 using Distill.Core.Configuration;
+using Distill.Core.Divergence;
 using Distill.StudentTrainer.Objectives;
 using Microsoft.Extensions.Configuration;
 
@@ -38,6 +39,13 @@ public sealed class ExperimentOptions
     /// sample of a group crossed it, so the group's baseline does not cancel it.
     /// </summary>
     public string CmdpForms { get; set; } = "trajectory";
+
+    /// <summary>
+    /// How every run estimates the per-token costs it trains on (the trainer's default, k1, unless given). The held-out
+    /// evaluation always uses the lowest-variance estimator the teacher allows, so <c>exact</c> here trains on the
+    /// quantity the CSR is measured with, where k1 trains on a noisy, unbiased sample of it.
+    /// </summary>
+    public CostEstimator CostEstimator { get; set; } = new ObjectiveOptions().Estimator;
 
     // The schedule every run shares.
     public int Steps { get; set; } = 40;
@@ -85,6 +93,7 @@ public sealed class ExperimentOptions
         Flag.Value("--lambda-lrs", Key(nameof(LambdaLearningRates)), "Comma-separated λ learning rates of the sensitivity runs."),
         Flag.Switch("--distill-per-token", Key(nameof(DistillPerToken)), "distill with per-token returns −Σ_{u≥t} c_u (false: one −C per sample).", defaultValue: true),
         Flag.Value("--cmdp-forms", Key(nameof(CmdpForms)), "Comma-separated forms of cmdp, one method each: trajectory (\"cmdp\"), per-token (\"cmdp per-token\", Saute's)."),
+        new Flag("--cost-estimator", Key(nameof(CostEstimator)), "How every run estimates the per-token costs it trains on (held-out CSR and KL use the exact one).") { Choices = KebabCaseEnum.Spellings<CostEstimator>() },
         Flag.Value("--steps", Key(nameof(Steps)), "Training steps of every run."),
         Flag.Value("--batch-size", Key(nameof(BatchSize)), "Prompts per step."),
         Flag.Value("--group-size", Key(nameof(GroupSize)), "Completions per prompt."),

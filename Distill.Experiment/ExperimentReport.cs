@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Distill.Core.Configuration;
 using Distill.Core.Divergence;
 using Distill.Core.Runs;
 using Distill.Evaluator.Evaluation;
@@ -128,7 +129,7 @@ public sealed class ExperimentReport
         text.AppendLine($"- Machine: {Machine}");
         // A rerun reads finished runs back instead of training them, so its wall time is not the experiment's.
         text.AppendLine(Invariant($"- Finished {FinishedAt:yyyy-MM-dd HH:mm} UTC; this invocation took {WallSeconds / 60:0.0} min (runs finished by an earlier one are read back); training time summed over all runs {TotalTrainingSeconds / 60:0.0} min."));
-        text.AppendLine(Invariant($"- Every run: {o.Steps} steps of {o.BatchSize} prompts × {o.GroupSize} samples (temperature {o.Temperature}), AdamW lr {LearningRates(o)} with {o.WarmupSteps} warm-up steps; {o.TeacherScoredSamplesPerRun} teacher-scored samples per run."));
+        text.AppendLine(Invariant($"- Every run: {o.Steps} steps of {o.BatchSize} prompts × {o.GroupSize} samples (temperature {o.Temperature}), AdamW lr {LearningRates(o)} with {o.WarmupSteps} warm-up steps; per-token training costs by `{KebabCaseEnum.Spelling(o.CostEstimator)}`; {o.TeacherScoredSamplesPerRun} teacher-scored samples per run."));
         text.AppendLine(Invariant($"- Held-out set: {o.EvaluationProblems} generated {o.EvaluationSplit}-split problems; greedy accuracy, and {o.EvaluationSamples} samples per problem at temperature {o.Temperature} for pass@1, the sequence KL (summed; with the lowest-variance estimator the teacher allows, `exact` for the default teacher, as each run's `summary.md` names) and the CSR at each d."));
         if (TeacherAccuracy is { } teacher) text.AppendLine(Invariant($"- Teacher greedy accuracy on the same set: {Percent(teacher)}."));
         text.AppendLine(Invariant($"- Seeds {o.Seeds}; mean ± standard deviation over seeds (n = runs per cell)."));

@@ -1,5 +1,6 @@
 using Distill.CommandLine;
 using System.Globalization;
+using Distill.Core.Configuration;
 using Distill.Core.Runs;
 using Distill.Evaluator;
 using Distill.Evaluator.Evaluation;
@@ -36,7 +37,9 @@ public sealed class ExperimentRunner(ExperimentOptions options, Uri teacher, Tex
     {
         var run = new RunDirectory(Path.Combine(RunsDirectory, plan.Name));
         var finalCheckpoint = run.CheckpointPath(options.Steps);
-        if (!run.IsCompleted)
+        if (run.IsCompleted)
+            RequireTrainedWithThisExperimentsCosts(run);
+        else
         {
             // Without a checkpoint there is nothing to resume: start clean rather than append to stale metrics.
             if (Directory.Exists(run.Path) && run.ReadLatestCheckpoint() is null)
@@ -60,6 +63,20 @@ public sealed class ExperimentRunner(ExperimentOptions options, Uri teacher, Tex
         return File.Exists(path)
             ? OnThisHeldOutSet(System.Text.Json.JsonSerializer.Deserialize<CheckpointEvaluation>(File.ReadAllText(path), EvaluationStore.Json))
             : null;
+    }
+
+    /// <summary>
+    /// A completed run is read back, not retrained; one trained on another estimator's costs must not pass for this
+    /// experiment's (an unfinished one is refused by the trainer's own resumption check).
+    /// </summary>
+    /// <exception cref="OptionsValidationProblem">The run's <c>run.json</c> names another estimator.</exception>
+    private void RequireTrainedWithThisExperimentsCosts(RunDirectory run)
+    {
+        var trained = run.ReadManifest().CostEstimator;
+        if (trained != options.CostEstimator)
+            throw new OptionsValidationProblem(
+                $"--out {options.Output} holds run {Path.GetFileName(run.Path)}, trained with --cost-estimator {KebabCaseEnum.Spelling(trained)}, " +
+                $"not {KebabCaseEnum.Spelling(options.CostEstimator)}: give this experiment its own --out.");
     }
 
     /// <summary>
@@ -99,6 +116,7 @@ public sealed class ExperimentRunner(ExperimentOptions options, Uri teacher, Tex
             ["Trainer:Temperature"] = options.Temperature.ToString(CultureInfo.InvariantCulture),
             ["Trainer:MaxNewTokens"] = options.MaxNewTokens.ToString(CultureInfo.InvariantCulture),
             ["Trainer:CheckpointEvery"] = options.CheckpointEvery.ToString(CultureInfo.InvariantCulture),
+            ["Trainer:CostEstimator"] = KebabCaseEnum.Spelling(options.CostEstimator),
             ["TeacherClient:BaseAddress"] = teacher.ToString(),
         };
         foreach (var (key, value) in plan.TrainerFlags)

@@ -99,6 +99,7 @@ public class ExperimentPlanTests
     [InlineData("--steps", "many")]
     [InlineData("--cmdp-forms", "per-step")]
     [InlineData("--cmdp-forms", "trajectory,trajectory")]
+    [InlineData("--cost-estimator", "k2")]
     public void ABadValueIsRefusedNamingItsFlag(string flag, string value)
     {
         var error = Assert.Throws<OptionsValidationProblem>(() => ExperimentOptions.Parse([flag, value]));

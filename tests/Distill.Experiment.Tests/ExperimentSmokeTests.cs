@@ -20,7 +20,7 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
         string[] args = ["--out", output, "--models", models.Directory, "--device", "cpu", "--thresholds", "8,12", "--seeds", "3",
             "--steps", "3", "--batch-size", "4", "--group-size", "4", "--warmup-steps", "0", "--lr", "0.0005",
             "--checkpoint-every", "2", "--eval-problems", "8", "--eval-samples", "2", "--penalties", "2", "--kappas", "0",
-            "--lambda-lrs", "0.05"];
+            "--lambda-lrs", "0.05", "--cost-estimator", "exact"];
         var (exitCode, log) = await RunExperimentAsync(args);
         Assert.True(exitCode == 0, log);
 
@@ -44,6 +44,7 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
         foreach (var row in new[] { "| start (warm student) |", "| cmdp |", "| lagrangian |", "| kl-penalty λ=0.05 |", "| kl-penalty λ=0.2 |",
                      "| reward-only |", "| distill |", "## Sensitivity", "| n2 |", "| kappa0 |", "| lambdalr0.05 |", "Teacher greedy accuracy" })
             Assert.Contains(row, markdown);
+        Assert.Contains("per-token training costs by `exact`", markdown);
         foreach (var figure in new[] { "pareto.png", "training-curves.png" })
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(output, figure)).Take(4));
 
@@ -60,6 +61,7 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
         {
             Assert.True(run.IsCompleted, run.Path);
             Assert.Equal([1, 2, 3], run.ReadMetrics().Select(m => m.Step));
+            Assert.Equal(Distill.Core.Divergence.CostEstimator.Exact, run.ReadManifest().CostEstimator);
         }
 
         // Running the same command again reads finished runs back instead of training them again.
@@ -74,6 +76,15 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
         (exitCode, log) = await RunExperimentAsync([.. args, "--eval-split", "validation"]);
         Assert.Equal(2, exitCode);
         Assert.Contains("--eval-split", log);
+        Assert.Contains("give this experiment its own --out", log);
+        Assert.DoesNotContain("   at ", log);
+        Assert.All(metricsFiles, file => Assert.Equal(file.Value, File.GetLastWriteTimeUtc(file.Key)));
+
+        // The same --out read back for runs trained on k1 costs: its runs trained on exact ones are refused, not reported
+        // as k1's, and the message names the flag.
+        (exitCode, log) = await RunExperimentAsync([.. args[..^1], "k1"]);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("--cost-estimator exact, not k1", log);
         Assert.Contains("give this experiment its own --out", log);
         Assert.DoesNotContain("   at ", log);
         Assert.All(metricsFiles, file => Assert.Equal(file.Value, File.GetLastWriteTimeUtc(file.Key)));
