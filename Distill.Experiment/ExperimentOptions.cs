@@ -42,8 +42,8 @@ public sealed class ExperimentOptions
 
     /// <summary>
     /// How every run estimates the per-token costs it trains on (the trainer's default, k1, unless given). The held-out
-    /// evaluation always uses the lowest-variance estimator the teacher allows, so <c>exact</c> here trains on the
-    /// quantity the CSR is measured with, where k1 trains on a noisy, unbiased sample of it.
+    /// evaluation uses the lowest-variance estimator the teacher allows; <c>exact</c> here trains on the value the CSR is
+    /// measured with, but as a reward it leaves out each state's own KL gradient, which k1 keeps (docs/method.md).
     /// </summary>
     public CostEstimator CostEstimator { get; set; } = new ObjectiveOptions().Estimator;
 
@@ -93,7 +93,7 @@ public sealed class ExperimentOptions
         Flag.Value("--lambda-lrs", Key(nameof(LambdaLearningRates)), "Comma-separated λ learning rates of the sensitivity runs."),
         Flag.Switch("--distill-per-token", Key(nameof(DistillPerToken)), "distill with per-token returns −Σ_{u≥t} c_u (false: one −C per sample).", defaultValue: true),
         Flag.Value("--cmdp-forms", Key(nameof(CmdpForms)), "Comma-separated forms of cmdp, one method each: trajectory (\"cmdp\"), per-token (\"cmdp per-token\", Saute's)."),
-        new Flag("--cost-estimator", Key(nameof(CostEstimator)), "How every run estimates the per-token costs it trains on (held-out CSR and KL use the exact one).") { Choices = KebabCaseEnum.Spellings<CostEstimator>() },
+        new Flag("--cost-estimator", Key(nameof(CostEstimator)), "How every run estimates the per-token costs it trains on; only k1 gives an unbiased KL gradient (held-out CSR and KL use the exact one).") { Choices = KebabCaseEnum.Spellings<CostEstimator>() },
         Flag.Value("--steps", Key(nameof(Steps)), "Training steps of every run."),
         Flag.Value("--batch-size", Key(nameof(BatchSize)), "Prompts per step."),
         Flag.Value("--group-size", Key(nameof(GroupSize)), "Completions per prompt."),

@@ -56,7 +56,7 @@ public static class TrainerCommandLine
         Flag.Value("--pid-kp", Key(nameof(ObjectiveOptions.PidKp)), "Proportional gain of the PID update."),
         Flag.Value("--pid-ki", Key(nameof(ObjectiveOptions.PidKi)), "Integral gain of the PID update."),
         Flag.Value("--pid-kd", Key(nameof(ObjectiveOptions.PidKd)), "Derivative gain of the PID update."),
-        new("--cost-estimator", Key("CostEstimator"), "How the per-token KL cost c_t is estimated.") { Choices = Spellings<CostEstimator>() },
+        new("--cost-estimator", Key("CostEstimator"), "How the per-token KL cost c_t is estimated; as a training reward only k1 gives an unbiased KL gradient (docs/method.md).") { Choices = Spellings<CostEstimator>() },
         Flag.Value("--top-k", Key(nameof(ObjectiveOptions.TopK)), "k of the top-k-exact estimator."),
         new("--cost-aggregation", Key("CostAggregation"), "C as the sum or the mean of c_t.") { Choices = Spellings<CostAggregation>() },
         new("--budget-scope", Key("BudgetScope"), "Where the budget is checked: the sequence (as the CSR does) or every prefix (Saute).") { Choices = Spellings<BudgetScope>() },
