@@ -125,14 +125,12 @@ public sealed class OpenAIBackendTests
         using var checkpoint = new TeacherCheckpoint(seed: 44);
         await using var upstream = VllmImitation.Start(checkpoint.Directory);
         await upstream.WaitUntilReadyAsync();
-        await using var proxy = TeacherHost.Start(new Dictionary<string, string?>
+        var error = await LoadErrorAsync(new Dictionary<string, string?>
         {
             ["Teacher:Backend"] = "openai",
             ["Teacher:OpenAI:BaseAddress"] = upstream.Address.ToString(),
             ["Teacher:OpenAI:TokenizerFingerprint"] = "student-tokenizer",
         });
-
-        var error = await LoadErrorAsync(proxy);
         Assert.Contains("Teacher:OpenAI:VocabularySize", error.Message);
     }
 
@@ -158,8 +156,7 @@ public sealed class OpenAIBackendTests
             ["Logging:LogLevel:Default"] = "Trace",
         };
 
-        await using (var keyless = TeacherHost.Start(Settings(null)))
-            Assert.Contains("401", (await LoadErrorAsync(keyless)).Message);
+        Assert.Contains("401", (await LoadErrorAsync(Settings(null))).Message);
 
         var logs = new RecordingLoggerProvider();
         await using var proxy = TeacherHost.Start(Settings(apiKey), services: services => services.AddSingleton<ILoggerProvider>(logs));
@@ -176,10 +173,16 @@ public sealed class OpenAIBackendTests
         Assert.DoesNotContain(logs.Lines, line => line.Contains(apiKey, StringComparison.Ordinal));
     }
 
-    /// <summary>The reason the host's teacher failed to load; the host stays up and reports it.</summary>
-    private static async Task<Exception> LoadErrorAsync(TeacherHost host)
+    /// <summary>
+    /// The reason a host with <paramref name="settings"/> fails to load its teacher. A failed load stops the host and
+    /// disposes its services, so the load waits behind a gate until the test holds the <see cref="TeacherModel"/>.
+    /// </summary>
+    private static async Task<Exception> LoadErrorAsync(IReadOnlyDictionary<string, string?> settings)
     {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = TeacherHost.Start(settings, gate.Task);
         var model = host.Services.GetRequiredService<TeacherModel>();
+        gate.SetResult();
         return await Assert.ThrowsAnyAsync<Exception>(() => model.WhenLoaded.WaitAsync(TimeSpan.FromSeconds(60)));
     }
 
