@@ -9,7 +9,8 @@ public static class ExperimentPlots
 
     /// <summary>
     /// One panel per d: greedy accuracy against CSR at d on the held-out set; a small marker per seed, a large one for the
-    /// mean over seeds, a black triangle for the starting student. Up and to the right is better.
+    /// mean over seeds, a hollow circle for a method's runs trained at another d, a black triangle for the starting
+    /// student. Up and to the right is better.
     /// </summary>
     public static void SavePareto(string path, ExperimentReport report)
     {
@@ -31,6 +32,15 @@ public static class ExperimentPlots
                 mean.MarkerSize = 16;
                 mean.MarkerShape = MarkerShape.FilledDiamond;
                 mean.LegendText = methods[m];
+            }
+            // The d sweep: each method's runs trained at another d, as hollow circles in the method's colour.
+            foreach (var cell in report.OtherThresholds.Where(o => o.Threshold == d).GroupBy(o => (o.Method, TrainedAt: o.TrainedAt!.Value)))
+            {
+                var color = plot.Add.Palette.GetColor(Array.IndexOf(methods, cell.Key.Method) is var m and >= 0 ? m : methods.Length);
+                var mean = plot.Add.ScatterPoints(new[] { cell.Average(r => r.SatisfactionRate) }, new[] { cell.Average(r => r.GreedyAccuracy) }, color);
+                mean.MarkerSize = 14;
+                mean.MarkerShape = MarkerShape.OpenCircle;
+                mean.LegendText = $"{cell.Key.Method} trained at d = {ExperimentPlan.Number(cell.Key.TrainedAt)}";
             }
             foreach (var start in report.Start.Where(s => s.Threshold == d))
             {

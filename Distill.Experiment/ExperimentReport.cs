@@ -7,10 +7,13 @@ using Distill.Evaluator.Evaluation;
 
 namespace Distill.Experiment;
 
-/// <summary>One run's held-out numbers at one threshold d.</summary>
+/// <summary>
+/// One run's held-out numbers at one threshold d. <paramref name="TrainedAt"/> is set when a run that trains against a
+/// threshold is measured at another one (its d sweep); null when d is its own, or when its method has none.
+/// </summary>
 public sealed record RunOutcome(string Run, string Method, double Threshold, int Seed, RunGroup Group, string? Variant,
     double GreedyAccuracy, double PassAt1, double SatisfactionRate, double CostMean, double ResponseTokens,
-    double TrainingSeconds, double? FinalLambda);
+    double TrainingSeconds, double? FinalLambda, double? TrainedAt = null);
 
 /// <summary>Mean and sample standard deviation over seeds.</summary>
 public sealed record Spread(double Mean, double StandardDeviation, int Count)
@@ -48,6 +51,12 @@ public sealed class ExperimentReport
     public required string Machine { get; init; }
     public required double WallSeconds { get; init; }
 
+    /// <summary>
+    /// Every main run that trains against a threshold, measured at each other d of the experiment: with several
+    /// thresholds, a method's runs at each d are its d sweep, and these put them on the same axes as the d-free methods.
+    /// </summary>
+    public IReadOnlyList<RunOutcome> OtherThresholds { get; init; } = [];
+
     /// <summary>Every main method's difference from <see cref="Reference"/> at each d, paired by seed (where both have two or more seeds).</summary>
     public IReadOnlyList<PairedDifference> Differences { get; init; } = [];
 
@@ -74,6 +83,14 @@ public sealed class ExperimentReport
                     result.Evaluation!, result.TrainingSeconds, result.Metrics.LastOrDefault()?.Lambda));
         }
 
+        var otherThresholds = (from result in results
+                               where result.Evaluation is not null && result.Run.Group == RunGroup.Main && result.Run.UsesThreshold
+                               from d in options.ThresholdValues
+                               where d != result.Run.Threshold
+                               select Outcome(result.Run.Name, result.Run.Method, d, result.Run.Seed, result.Run.Group, result.Run.Variant,
+                                   result.Evaluation!, result.TrainingSeconds, result.Metrics.LastOrDefault()?.Lambda) with { TrainedAt = result.Run.Threshold })
+            .ToArray();
+
         var methods = outcomes.Where(o => o.Group == RunGroup.Main).Select(o => o.Method).Distinct().ToArray();
         var summaries = options.ThresholdValues.SelectMany(d => methods.Select(method =>
         {
@@ -98,6 +115,7 @@ public sealed class ExperimentReport
         return new ExperimentReport
         {
             Options = options, Outcomes = outcomes, Summaries = summaries, Differences = differences, Start = startOutcomes,
+            OtherThresholds = otherThresholds,
             TeacherAccuracy = start?.Metrics.TeacherAccuracy, Failures = failures, CommandLine = commandLine, Machine = machine,
             WallSeconds = wallSeconds,
             TotalTrainingSeconds = results.Sum(r => r.TrainingSeconds),
@@ -163,6 +181,19 @@ public sealed class ExperimentReport
                         : $"{Signed(100 * x.Mean, 1)} ({Signed(100 * x.Low, 1, plus: false)} to {Signed(100 * x.High, 1, plus: false)})");
                 text.AppendLine(Invariant($"| {row.Key.Threshold} | {row.Key.Method} | {row.First().Seeds} | {string.Join(" | ", cells)} |"));
             }
+            text.AppendLine();
+        }
+
+        if (OtherThresholds.Count > 0)
+        {
+            text.AppendLine("## Trained at one d, measured at another").AppendLine();
+            text.AppendLine("Each method that trains against a threshold, with its runs at one d measured at the others, from the same " +
+                            "held-out samples: its d sweep, on the same axes as the tables above (no run is trained again).");
+            text.AppendLine();
+            text.AppendLine("| d | method | trained at d | n | greedy accuracy | CSR at d | mean KL |");
+            text.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var cell in OtherThresholds.GroupBy(r => (r.Threshold, r.Method, TrainedAt: r.TrainedAt!.Value)).OrderBy(c => c.Key.Threshold))
+                text.AppendLine(Invariant($"| {cell.Key.Threshold} | {cell.Key.Method} | {cell.Key.TrainedAt} | {cell.Count()} | {Percent(Spread.Of(cell.Select(r => r.GreedyAccuracy)))} | {Percent(Spread.Of(cell.Select(r => r.SatisfactionRate)))} | {Plain(Spread.Of(cell.Select(r => r.CostMean)))} |"));
             text.AppendLine();
         }
 

@@ -40,9 +40,18 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
             .ToDictionary(o => o.GetProperty("threshold").GetDouble(), o => o.GetProperty("satisfactionRate").GetDouble());
         Assert.True(rewardOnly[12] >= rewardOnly[8]);
 
+        // Each run trained at one d is also measured at the other: cmdp and lagrangian at 8 measured at 12, and back.
+        var otherThresholds = results.RootElement.GetProperty("otherThresholds").EnumerateArray().ToArray();
+        Assert.Equal(2 * 2, otherThresholds.Length);
+        var cmdpAt8 = otherThresholds.Single(o => o.GetProperty("run").GetString() == "cmdp-d8-s3");
+        Assert.Equal((12.0, 8.0), (cmdpAt8.GetProperty("threshold").GetDouble(), cmdpAt8.GetProperty("trainedAt").GetDouble()));
+        Assert.True(cmdpAt8.GetProperty("satisfactionRate").GetDouble() >=
+                    outcomes.Single(o => o.GetProperty("run").GetString() == "cmdp-d8-s3").GetProperty("satisfactionRate").GetDouble());
+
         var markdown = File.ReadAllText(Path.Combine(output, "results.md"));
         foreach (var row in new[] { "| start (warm student) |", "| cmdp |", "| lagrangian |", "| kl-penalty λ=0.05 |", "| kl-penalty λ=0.2 |",
-                     "| reward-only |", "| distill |", "## Sensitivity", "| n2 |", "| kappa0 |", "| lambdalr0.05 |", "Teacher greedy accuracy" })
+                     "| reward-only |", "| distill |", "## Sensitivity",
+                     "## Trained at one d, measured at another", "| 12 | cmdp | 8 | 1 |", "| n2 |", "| kappa0 |", "| lambdalr0.05 |", "Teacher greedy accuracy" })
             Assert.Contains(row, markdown);
         Assert.Contains("per-token training costs by `exact`", markdown);
         foreach (var figure in new[] { "pareto.png", "training-curves.png" })
