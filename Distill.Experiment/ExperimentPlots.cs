@@ -5,7 +5,10 @@ namespace Distill.Experiment;
 /// <summary>The experiment's two figures: accuracy against constraint satisfaction, and the training curves.</summary>
 public static class ExperimentPlots
 {
-    private const int PanelWidth = 520, PanelHeight = 440;
+    private const int PanelWidth = 520, PanelHeight = 440, LegendWidth = 220;
+
+    // A frontier has a dozen methods or more (kl-penalty alone at six λ₀): a 10-colour palette gave two of them one colour.
+    private static readonly IPalette MethodColors = new ScottPlot.Palettes.Tsitsulin();
 
     /// <summary>
     /// One panel per d: greedy accuracy against CSR at d on the held-out set; a small marker per seed, a large one for the
@@ -23,7 +26,7 @@ public static class ExperimentPlots
             var plot = multiplot.GetPlot(column);
             for (int m = 0; m < methods.Length; m++)
             {
-                var color = plot.Add.Palette.GetColor(m);
+                var color = MethodColors.GetColor(m);
                 var runs = report.Outcomes.Where(o => o.Group == RunGroup.Main && o.Method == methods[m] && o.Threshold == d).ToArray();
                 if (runs.Length == 0) continue;
                 var seeds = plot.Add.ScatterPoints(runs.Select(r => r.SatisfactionRate).ToArray(), runs.Select(r => r.GreedyAccuracy).ToArray(), color);
@@ -36,7 +39,7 @@ public static class ExperimentPlots
             // The d sweep: each method's runs trained at another d, as hollow circles in the method's colour.
             foreach (var cell in report.OtherThresholds.Where(o => o.Threshold == d).GroupBy(o => (o.Method, TrainedAt: o.TrainedAt!.Value)))
             {
-                var color = plot.Add.Palette.GetColor(Array.IndexOf(methods, cell.Key.Method) is var m and >= 0 ? m : methods.Length);
+                var color = MethodColors.GetColor(Array.IndexOf(methods, cell.Key.Method) is var m and >= 0 ? m : methods.Length);
                 var mean = plot.Add.ScatterPoints(new[] { cell.Average(r => r.SatisfactionRate) }, new[] { cell.Average(r => r.GreedyAccuracy) }, color);
                 mean.MarkerSize = 14;
                 mean.MarkerShape = MarkerShape.OpenCircle;
@@ -52,10 +55,10 @@ public static class ExperimentPlots
             plot.Title($"d = {ExperimentPlan.Number(d)}");
             plot.XLabel("constraint satisfaction rate (held-out samples)");
             plot.YLabel("greedy accuracy (held-out)");
-            // Outside the data area: inside, a corner legend hid the worst runs' markers.
-            plot.ShowLegend(Edge.Bottom);
+            // Outside the data area: inside, a corner legend hid the worst runs' markers; below it, a dozen entries were cut off.
+            plot.ShowLegend(Edge.Right);
         }
-        Save(multiplot, path, thresholds.Count, 1);
+        Save(multiplot, path, thresholds.Count, 1, LegendWidth);
     }
 
     /// <summary>
@@ -77,7 +80,7 @@ public static class ExperimentPlots
             {
                 var runs = main.Where(r => r.Run.Method == methods[m] && (!r.Run.UsesThreshold || r.Run.Threshold == d)).ToArray();
                 if (runs.Length == 0) continue;
-                var color = cost.Add.Palette.GetColor(m);
+                var color = MethodColors.GetColor(m);
                 AddCurve(cost, runs, metrics => metrics.CostMean, methods[m], color);
                 AddCurve(reward, runs, metrics => metrics.Reward, methods[m], color);
             }
@@ -92,10 +95,10 @@ public static class ExperimentPlots
             reward.XLabel("step");
             reward.YLabel("share of correct samples");
             // The reward moves by a few points in a short run: a 0–1 axis would flatten it. One legend for both rows,
-            // below the data area so that it hides no curve.
-            reward.ShowLegend(Edge.Bottom);
+            // beside the data area so that it hides no curve.
+            reward.ShowLegend(Edge.Right);
         }
-        Save(multiplot, path, thresholds.Count, 2);
+        Save(multiplot, path, thresholds.Count, 2, LegendWidth);
     }
 
     private static void AddCurve(Plot plot, RunResult[] runs, Func<Core.Runs.TrainingStepMetrics, double> value, string legend, Color color)
@@ -116,8 +119,9 @@ public static class ExperimentPlots
         return multiplot;
     }
 
-    private static void Save(Multiplot multiplot, string path, int columns, int rows)
+    private static void Save(Multiplot multiplot, string path, int columns, int rows, int legendWidth)
     {
-        Core.Safetensors.AtomicWrite.WriteThrough(path, temporary => multiplot.SavePng(temporary, PanelWidth * columns, PanelHeight * rows));
+        Core.Safetensors.AtomicWrite.WriteThrough(path, temporary =>
+            multiplot.SavePng(temporary, (PanelWidth + legendWidth) * columns, PanelHeight * rows));
     }
 }
