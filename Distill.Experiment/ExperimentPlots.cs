@@ -58,7 +58,10 @@ public static class ExperimentPlots
             // Outside the data area: inside, a corner legend hid the worst runs' markers; below it, a dozen entries were cut off.
             plot.ShowLegend(Edge.Right);
         }
-        Save(multiplot, path, thresholds.Count, 1, LegendWidth);
+        // The legend beside a panel wraps into a second, clipped column once it is taller than the panel.
+        var entries = methods.Length + 1 + thresholds.Max(d => report.OtherThresholds.Where(o => o.Threshold == d)
+            .Select(o => (o.Method, o.TrainedAt)).Distinct().Count());
+        Save(multiplot, path, thresholds.Count, 1, LegendWidth, Math.Max(PanelHeight, 80 + 26 * entries));
     }
 
     /// <summary>
@@ -98,7 +101,7 @@ public static class ExperimentPlots
             // beside the data area so that it hides no curve.
             reward.ShowLegend(Edge.Right);
         }
-        Save(multiplot, path, thresholds.Count, 2, LegendWidth);
+        Save(multiplot, path, thresholds.Count, 2, LegendWidth, PanelHeight);
     }
 
     private static void AddCurve(Plot plot, RunResult[] runs, Func<Core.Runs.TrainingStepMetrics, double> value, string legend, Color color)
@@ -119,9 +122,9 @@ public static class ExperimentPlots
         return multiplot;
     }
 
-    private static void Save(Multiplot multiplot, string path, int columns, int rows, int legendWidth)
+    private static void Save(Multiplot multiplot, string path, int columns, int rows, int legendWidth, int panelHeight)
     {
         Core.Safetensors.AtomicWrite.WriteThrough(path, temporary =>
-            multiplot.SavePng(temporary, (PanelWidth + legendWidth) * columns, PanelHeight * rows));
+            multiplot.SavePng(temporary, (PanelWidth + legendWidth) * columns, panelHeight * rows));
     }
 }
