@@ -11,9 +11,11 @@ public sealed class ScoringTests(RedisServerFixture redis) : IClassFixture<Redis
 {
     /// <summary>
     /// The service may batch a sequence with others (other padding, other matrix shapes), so its float32 sums can
-    /// round differently from a pass of the request alone; by no more than this.
+    /// round differently from a pass of the request alone; by no more than this. Which batch a request joins depends
+    /// on timing: one CI run saw 1.7e-5 nats on a log-prob of −5.2 (1e-5 was too tight). A padding or masking error
+    /// would move them by orders of magnitude more.
     /// </summary>
-    internal const double SameModelTolerance = 1e-5;
+    internal const double SameModelTolerance = 1e-4;
 
     private static readonly Random Random = new(11);
 
