@@ -28,6 +28,19 @@ public sealed class ExperimentOptions
     public string LambdaLearningRates { get; set; } = "0.001,0.03";
 
     /// <summary>
+    /// δ of lagrangian-chance, one method each: the knob that traces its frontier (a target violation rate δ asks for a
+    /// CSR of 1 − δ). The trainer's default alone keeps the method's plain name.
+    /// </summary>
+    public string ViolationTargets { get; set; } = ExperimentPlan.Number(ExperimentPlan.DefaultViolationTarget);
+
+    /// <summary>
+    /// η_λ of lagrangian-chance's dual ascent (the trainer's default unless given). λ moves by η_λ·(v̂ − δ) a step, a
+    /// violation rate's excess of a few hundredths, so at the expectation form's rate it stays far below a reward's scale
+    /// over a schedule of a few hundred steps.
+    /// </summary>
+    public double ChanceLambdaLearningRate { get; set; } = ExperimentPlan.DefaultLambdaLearningRate;
+
+    /// <summary>
     /// distill with per-token returns −Σ_{u≥t} c_u, on-policy distillation's usual form, rather than one −C per sample:
     /// the baseline at its best (it removed a third of the KL in 200 steps where −C removed a fifth; docs/default-models.md).
     /// </summary>
@@ -91,6 +104,8 @@ public sealed class ExperimentOptions
         Flag.Value("--penalties", Key(nameof(Penalties)), "Comma-separated n of the sensitivity runs."),
         Flag.Value("--kappas", Key(nameof(Kappas)), "Comma-separated κ of the sensitivity runs."),
         Flag.Value("--lambda-lrs", Key(nameof(LambdaLearningRates)), "Comma-separated λ learning rates of the sensitivity runs."),
+        Flag.Value("--violation-targets", Key(nameof(ViolationTargets)), "Comma-separated δ of lagrangian-chance (target violation rate), one method each."),
+        Flag.Value("--chance-lambda-lr", Key(nameof(ChanceLambdaLearningRate)), "η_λ of lagrangian-chance's dual ascent (λ += η_λ·(v̂ − δ) a step)."),
         Flag.Switch("--distill-per-token", Key(nameof(DistillPerToken)), "distill with per-token returns −Σ_{u≥t} c_u (false: one −C per sample).", defaultValue: true),
         Flag.Value("--cmdp-forms", Key(nameof(CmdpForms)), "Comma-separated forms of cmdp, one method each: trajectory (\"cmdp\"), per-token (\"cmdp per-token\", Saute's)."),
         new Flag("--cost-estimator", Key(nameof(CostEstimator)), "How every run estimates the per-token costs it trains on; only k1 gives an unbiased KL gradient (held-out CSR and KL use the exact one).") { Choices = KebabCaseEnum.Spellings<CostEstimator>() },
@@ -152,6 +167,7 @@ public sealed class ExperimentOptions
     public IReadOnlyList<double> PenaltyValues => Numbers("--penalties", Penalties);
     public IReadOnlyList<double> KappaValues => Numbers("--kappas", Kappas);
     public IReadOnlyList<double> LambdaLearningRateValues => Numbers("--lambda-lrs", LambdaLearningRates);
+    public IReadOnlyList<double> ViolationTargetValues => Numbers("--violation-targets", ViolationTargets);
 
     public IReadOnlyList<CmdpForm> CmdpFormValues => Words(CmdpForms).Select(word =>
         KebabCaseEnum.TryParse<CmdpForm>(word, out var form)
@@ -200,6 +216,11 @@ public sealed class ExperimentOptions
         RequireList("--kappas", () => KappaValues, () => KappaValues.All(v => v >= 0), "a comma-separated list of numbers >= 0", Kappas);
         RequireList("--lambda-lrs", () => LambdaLearningRateValues, () => LambdaLearningRateValues.All(v => v > 0),
             "a comma-separated list of numbers > 0", LambdaLearningRates);
+        RequireList("--violation-targets", () => ViolationTargetValues,
+            () => ViolationTargetValues.Count > 0 && ViolationTargetValues.Distinct().Count() == ViolationTargetValues.Count
+                && ViolationTargetValues.All(v => v >= 0 && v < 1),
+            "a comma-separated list of distinct numbers within [0, 1)", ViolationTargets);
+        Require(ChanceLambdaLearningRate > 0 && double.IsFinite(ChanceLambdaLearningRate), "--chance-lambda-lr", "a finite number > 0", ChanceLambdaLearningRate);
         RequireList("--cmdp-forms", () => CmdpFormValues, () => CmdpFormValues.Count > 0 && CmdpFormValues.Distinct().Count() == CmdpFormValues.Count,
             $"a comma-separated list of distinct forms of {string.Join(", ", KebabCaseEnum.Spellings<CmdpForm>())}", CmdpForms);
         Require(!string.IsNullOrWhiteSpace(Output), "--out", "a directory path", Output);

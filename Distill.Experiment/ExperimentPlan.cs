@@ -39,6 +39,9 @@ public static class ExperimentPlan
 
     public static double DefaultLambdaLearningRate => Defaults.LambdaLearningRate;
 
+    /// <summary>The default δ of lagrangian-chance (the trainer's own).</summary>
+    public static double DefaultViolationTarget => Defaults.ViolationTarget;
+
     /// <summary>
     /// Every run, seed by seed, so an experiment stopped early has all methods for the seeds it finished. Sensitivity
     /// runs come last, at the middle threshold and the first seed. Each run trains at its objective's rate
@@ -78,6 +81,14 @@ public static class ExperimentPlan
                                     : Run($"{objective} {KebabCaseEnum.Spelling(form)}", objective, d, seed, RunGroup.Main,
                                         new() { ["CmdpForm"] = KebabCaseEnum.Spelling(form) }, KebabCaseEnum.Spelling(form)));
                         break;
+                    case TrainingObjectiveFactory.LagrangianChance:
+                        foreach (var delta in options.ViolationTargetValues)
+                            foreach (var d in thresholds)
+                            {
+                                var (method, flags, variant) = ChanceSetting(options, delta);
+                                runs.Add(Run(method, objective, d, seed, RunGroup.Main, flags, variant));
+                            }
+                        break;
                     case var name when TrainingObjectiveFactory.Info(name).UsesThreshold:
                         foreach (var d in thresholds)
                             runs.Add(Run(objective, objective, d, seed, RunGroup.Main, []));
@@ -111,6 +122,30 @@ public static class ExperimentPlan
                         new() { ["LambdaLearningRate"] = Number(rate) }, $"lambdalr{Number(rate)}"));
         }
         return runs;
+    }
+
+    /// <summary>
+    /// The row, trainer settings and run-name part of lagrangian-chance at δ: the plain method at the trainer's defaults
+    /// (so runs of earlier experiments keep their names), else δ whenever it is swept or moved, and η_λ when moved.
+    /// </summary>
+    private static (string Method, Dictionary<string, string> Flags, string? Variant) ChanceSetting(ExperimentOptions options, double delta)
+    {
+        var flags = new Dictionary<string, string>();
+        var method = TrainingObjectiveFactory.LagrangianChance;
+        var variants = new List<string>();
+        if (options.ViolationTargetValues.Count > 1 || delta != DefaultViolationTarget)
+        {
+            flags["ViolationTarget"] = Number(delta);
+            method += $" δ={Number(delta)}";
+            variants.Add($"delta{Number(delta)}");
+        }
+        if (options.ChanceLambdaLearningRate != DefaultLambdaLearningRate)
+        {
+            flags["LambdaLearningRate"] = Number(options.ChanceLambdaLearningRate);
+            method += $" η_λ={Number(options.ChanceLambdaLearningRate)}";
+            variants.Add($"lambdalr{Number(options.ChanceLambdaLearningRate)}");
+        }
+        return (method, flags, variants.Count == 0 ? null : string.Join("-", variants));
     }
 
     /// <summary>The reference d: d-free objectives train with it in their manifest, and sensitivity runs use it.</summary>

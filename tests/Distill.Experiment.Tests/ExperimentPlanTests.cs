@@ -82,7 +82,39 @@ public class ExperimentPlanTests
         Assert.All(plan.Where(r => r.Objective is not ("cmdp" or "distill")), run => Assert.Equal(0.0002, run.LearningRate));
     }
 
+    [Fact]
+    public void TheChanceLagrangianAtTheTrainersDefaultsKeepsItsPlainNameSoEarlierRunsAreReadBack()
+    {
+        var plan = ExperimentPlan.Create(ExperimentOptions.Parse(["--objectives", "lagrangian-chance", "--thresholds", "2.6",
+            "--seeds", "1", "--sensitivity", "false"]));
+
+        var run = Assert.Single(plan);
+        Assert.Equal(("lagrangian-chance-d2.6-s1", "lagrangian-chance"), (run.Name, run.Method));
+        Assert.Empty(run.TrainerFlags);
+    }
+
+    [Fact]
+    public void EachViolationTargetIsAMethodOfItsOwnAndAMovedDualRateIsNamedAndPassedOn()
+    {
+        var plan = ExperimentPlan.Create(ExperimentOptions.Parse(["--objectives", "lagrangian-chance,lagrangian", "--thresholds", "2.6",
+            "--seeds", "1,2", "--sensitivity", "false", "--violation-targets", "0.02,0.05", "--chance-lambda-lr", "0.1"]));
+
+        var chance = plan.Where(r => r.Objective == "lagrangian-chance").ToArray();
+        Assert.Equal(["lagrangian-chance-delta0.02-lambdalr0.1-d2.6-s1", "lagrangian-chance-delta0.02-lambdalr0.1-d2.6-s2",
+                      "lagrangian-chance-delta0.05-lambdalr0.1-d2.6-s1", "lagrangian-chance-delta0.05-lambdalr0.1-d2.6-s2"],
+            chance.Select(r => r.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["lagrangian-chance δ=0.02 η_λ=0.1", "lagrangian-chance δ=0.05 η_λ=0.1"], chance.Select(r => r.Method).Distinct().Order(StringComparer.Ordinal));
+        Assert.All(chance, run => Assert.Equal(("0.1", run.Method.Contains("0.02") ? "0.02" : "0.05"),
+            (run.TrainerFlags["LambdaLearningRate"], run.TrainerFlags["ViolationTarget"])));
+        // The expectation Lagrangian keeps its own dual rate: the flag is the chance form's.
+        Assert.All(plan.Where(r => r.Objective == "lagrangian"), run => Assert.Empty(run.TrainerFlags));
+    }
+
     [Theory]
+    [InlineData("--violation-targets", "1")]
+    [InlineData("--violation-targets", "0.05,0.05")]
+    [InlineData("--violation-targets", "often")]
+    [InlineData("--chance-lambda-lr", "0")]
     [InlineData("--thresholds", "8,x")]
     [InlineData("--method-lrs", "distill")]
     [InlineData("--method-lrs", "ppo=0.001")]
