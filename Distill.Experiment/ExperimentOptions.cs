@@ -20,7 +20,7 @@ public sealed class ExperimentOptions
     public string Device { get; set; } = "auto";
     public string Thresholds { get; set; } = "8,12,16";
     public string Seeds { get; set; } = "1,2,3";
-    public string Objectives { get; set; } = "cmdp,lagrangian,kl-penalty,reward-only,distill";
+    public string Objectives { get; set; } = "cmdp,lagrangian,kl-penalty,reward-only,distill,sft";
     public string KlCoefficients { get; set; } = "0.05,0.2";
     public bool Sensitivity { get; set; } = true;
     public string Penalties { get; set; } = "0.5,2";
@@ -98,7 +98,7 @@ public sealed class ExperimentOptions
         Flag.Value("--device", Key(nameof(Device)), "cpu, cuda, cuda:N or auto."),
         Flag.Value("--thresholds", Key(nameof(Thresholds)), "Comma-separated KL budgets d."),
         Flag.Value("--seeds", Key(nameof(Seeds)), "Comma-separated seeds."),
-        Flag.Value("--objectives", Key(nameof(Objectives)), "Comma-separated objectives (README, \"Objectives\"; sft has no CSR to compare)."),
+        Flag.Value("--objectives", Key(nameof(Objectives)), "Comma-separated objectives (README, \"Objectives\"; sft trains on reference solutions, and its checkpoint is evaluated like every other)."),
         Flag.Value("--kl-coefs", Key(nameof(KlCoefficients)), "Comma-separated λ₀ of kl-penalty, one method each."),
         Flag.Switch("--sensitivity", Key(nameof(Sensitivity)), "Also move cmdp's n and κ and lagrangian's λ learning rate.", defaultValue: true),
         Flag.Value("--penalties", Key(nameof(Penalties)), "Comma-separated n of the sensitivity runs."),
@@ -124,9 +124,11 @@ public sealed class ExperimentOptions
         new Flag("--eval-split", Key(nameof(EvaluationSplit)), "test, or validation for choosing learning rates without reading the test split (give that experiment its own --out).") { Choices = ["test", "validation"] },
     }.BoundTo(new ExperimentOptions(), SectionName);
 
-    /// <summary>The RL objectives (the factory's list; sft samples nothing, so it has no CSR to compare).</summary>
-    public static readonly IReadOnlyList<string> KnownObjectives =
-        [.. TrainingObjectiveFactory.All.Where(objective => !objective.IsSupervised).Select(objective => objective.Name)];
+    /// <summary>
+    /// Every objective of the factory. sft samples nothing and asks the teacher nothing while it trains, but its final
+    /// checkpoint samples on the held-out set like any other, so it has an accuracy, a KL and a CSR: one point.
+    /// </summary>
+    public static readonly IReadOnlyList<string> KnownObjectives = TrainingObjectiveFactory.Names;
 
     /// <summary>The experiment's command: its flags, <c>--help</c>, and <paramref name="run"/> with the options they set.</summary>
     public static RootCommand CreateCommand(Func<ExperimentOptions, Task<int>> run)
@@ -187,7 +189,7 @@ public sealed class ExperimentOptions
             : throw new OptionsValidationProblem($"--method-lrs: '{pair}' is not objective=rate.");
     }).ToDictionary(p => p.Objective, p => p.Rate);
 
-    /// <summary>Samples scored by the teacher over one run: the same for every RL objective.</summary>
+    /// <summary>Samples scored by the teacher over one run: the same for every RL objective (sft: none; it reads as many reference solutions).</summary>
     public long TeacherScoredSamplesPerRun => (long)Steps * BatchSize * GroupSize;
 
     public IReadOnlyList<string> Validate()

@@ -26,6 +26,9 @@ public sealed record PlannedRun(string Name, string Method, string Objective, do
     /// seed serves every threshold, its evaluated KLs are compared with each d.
     /// </summary>
     public bool UsesThreshold => TrainingObjectiveFactory.Info(Objective).UsesThreshold;
+
+    /// <summary>sft: it samples nothing in training, so its training metrics hold a loss and no reward, KL or CSR.</summary>
+    public bool IsSupervised => TrainingObjectiveFactory.Info(Objective).IsSupervised;
 }
 
 public static class ExperimentPlan

@@ -66,7 +66,8 @@ public static class ExperimentPlots
 
     /// <summary>
     /// Top row, one panel per d: mean sequence KL per training step (mean over seeds, 5-step moving average), d dashed.
-    /// Bottom row: the training reward (share of correct samples) per step. d-free methods appear in every column.
+    /// Bottom row: the training reward (share of correct samples) per step. d-free methods appear in every column; sft,
+    /// which samples nothing while it trains, has no curve (and keeps its colour index, so colours match the Pareto panels).
     /// </summary>
     public static void SaveTrainingCurves(string path, ExperimentOptions options, IReadOnlyList<RunResult> results)
     {
@@ -82,7 +83,7 @@ public static class ExperimentPlots
             for (int m = 0; m < methods.Length; m++)
             {
                 var runs = main.Where(r => r.Run.Method == methods[m] && (!r.Run.UsesThreshold || r.Run.Threshold == d)).ToArray();
-                if (runs.Length == 0) continue;
+                if (runs.Length == 0 || runs[0].Run.IsSupervised) continue;
                 var color = MethodColors.GetColor(m);
                 AddCurve(cost, runs, metrics => metrics.CostMean, methods[m], color);
                 AddCurve(reward, runs, metrics => metrics.Reward, methods[m], color);

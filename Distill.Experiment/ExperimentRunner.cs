@@ -135,7 +135,11 @@ public sealed class ExperimentRunner(ExperimentOptions options, Uri teacher, Tex
         var trainer = provider.GetRequiredService<PolicyTrainer>();
         trainer.StepCompleted += (metrics, steps) =>
         {
-            if (metrics.Step % 10 == 0 || metrics.Step == steps)
+            if (metrics.Step % 10 != 0 && metrics.Step != steps) return;
+            if (plan.IsSupervised)
+                console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {plan.Name} step {metrics.Step}/{steps}: loss {metrics.Loss:0.000}, {metrics.StepSeconds:0.0} s/step"));
+            else
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {plan.Name} step {metrics.Step}/{steps}: reward {metrics.Reward:0.000}, CSR {metrics.ConstraintSatisfactionRate:0.000}, KL {metrics.CostMean:0.00}, {metrics.StepSeconds:0.0} s/step"));
         };

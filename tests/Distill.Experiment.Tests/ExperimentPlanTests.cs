@@ -12,12 +12,12 @@ public class ExperimentPlanTests
         var plan = ExperimentPlan.Create(options);
         var main = plan.Where(r => r.Group == RunGroup.Main).ToArray();
 
-        // cmdp and lagrangian read d: one run per (d, seed); kl-penalty ×2, reward-only and distill do not: one per seed.
-        Assert.Equal(3 * 3 * 2 + 3 * 4, main.Length);
+        // cmdp and lagrangian read d: one run per (d, seed); kl-penalty ×2, reward-only, distill and sft do not: one per seed.
+        Assert.Equal(3 * 3 * 2 + 3 * 5, main.Length);
         foreach (var d in new[] { 8.0, 12, 16 })
             foreach (var method in new[] { "cmdp", "lagrangian" })
                 Assert.Equal([1, 2, 3], main.Where(r => r.Method == method && r.Threshold == d).Select(r => r.Seed).Order());
-        foreach (var method in new[] { "kl-penalty λ=0.05", "kl-penalty λ=0.2", "reward-only", "distill" })
+        foreach (var method in new[] { "kl-penalty λ=0.05", "kl-penalty λ=0.2", "reward-only", "distill", "sft" })
             Assert.Equal(3, main.Count(r => r.Method == method));
         Assert.Equal(plan.Count, plan.Select(r => r.Name).Distinct().Count());
         Assert.Equal(options.Steps * options.BatchSize * options.GroupSize, options.TeacherScoredSamplesPerRun);

@@ -26,8 +26,8 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
 
         using var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
         var outcomes = results.RootElement.GetProperty("outcomes").EnumerateArray().ToArray();
-        // cmdp and lagrangian at each d, four d-free methods compared with each d, three sensitivity runs at the middle d.
-        Assert.Equal(2 * 2 + 4 * 2 + 3, outcomes.Length);
+        // cmdp and lagrangian at each d, five d-free methods compared with each d, three sensitivity runs at the middle d.
+        Assert.Equal(2 * 2 + 5 * 2 + 3, outcomes.Length);
         Assert.Empty(results.RootElement.GetProperty("failures").EnumerateArray());
         foreach (var outcome in outcomes)
         {
@@ -50,7 +50,7 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
 
         var markdown = File.ReadAllText(Path.Combine(output, "results.md"));
         foreach (var row in new[] { "| start (warm student) |", "| cmdp |", "| lagrangian |", "| kl-penalty λ=0.05 |", "| kl-penalty λ=0.2 |",
-                     "| reward-only |", "| distill |", "## Sensitivity",
+                     "| reward-only |", "| distill |", "| sft |", "## Sensitivity",
                      "## Trained at one d, measured at another", "| 12 | cmdp | 8 | 1 |", "| n2 |", "| kappa0 |", "| lambdalr0.05 |", "Teacher greedy accuracy" })
             Assert.Contains(row, markdown);
         Assert.Contains("per-token training costs by `exact`", markdown);
@@ -64,6 +64,10 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
             Assert.Equal(8, parts.Sum(p => p.GetProperty("problems").GetInt32()));
             Assert.Contains(parts, p => p.GetProperty("name").GetString() == "rest");
         }
+
+        // sft samples nothing while it trains (a loss, no reward), yet its checkpoint was evaluated like every other's above.
+        Assert.All(new RunDirectory(Path.Combine(output, "runs", "sft-s3")).ReadMetrics(),
+            step => Assert.True(step.Loss > 0 && double.IsFinite(step.Loss) && step.Reward == 0, $"sft step {step.Step}: loss {step.Loss}, reward {step.Reward}"));
 
         // Every run used the same schedule: the same steps and the same number of teacher-scored samples.
         foreach (var run in Directory.EnumerateDirectories(Path.Combine(output, "runs")).Select(path => new RunDirectory(path)))
