@@ -34,9 +34,9 @@ public sealed class ExperimentOptions
     public string ViolationTargets { get; set; } = ExperimentPlan.Number(ExperimentPlan.DefaultViolationTarget);
 
     /// <summary>
-    /// η_λ of lagrangian-chance's dual ascent (the trainer's default unless given). λ moves by η_λ·(v̂ − δ) a step, a
-    /// violation rate's excess of a few hundredths, so at the expectation form's rate it stays far below a reward's scale
-    /// over a schedule of a few hundred steps.
+    /// η_λ of lagrangian-chance's dual ascent (the trainer's default unless given). λ moves by η_λ·(v̂ − δ) a step, an
+    /// excess of about a tenth in docs/results.md's runs, so at the expectation form's rate (0.01) λ stays far below a
+    /// reward's scale over a schedule of a few hundred steps (0.26 after 200).
     /// </summary>
     public double ChanceLambdaLearningRate { get; set; } = ExperimentPlan.DefaultLambdaLearningRate;
 
