@@ -52,7 +52,11 @@ public sealed record TrainingStepMetrics(
     double UpdateSeconds = 0,
     // The share of groups whose task rewards are all equal (there a group-normalised update sees only the penalty's
     // shape); 0 in files written before it was logged.
-    double EqualRewardGroupShare = 0);
+    double EqualRewardGroupShare = 0,
+    // Of the violating samples, the share whose whole group violated (a penalty equal for every violation cancels in
+    // the group mean there); and the share of groups whose samples split across d. Null in files written before.
+    double? WholeGroupViolationShare = null,
+    double? SplitViolationGroupShare = null);
 
 /// <summary>One line of <c>checkpoints.jsonl</c>, appended once a checkpoint directory is complete and in place.</summary>
 public sealed record CheckpointAnnouncement(int Step, string Path, DateTimeOffset Time);

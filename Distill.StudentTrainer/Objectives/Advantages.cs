@@ -25,6 +25,23 @@ public static class Advantages
     public static double EqualTaskRewardShare(IReadOnlyList<IReadOnlyList<SampleOutcome>> groups) =>
         groups.Count == 0 ? 0.0 : groups.Count(group => group.All(sample => sample.TaskReward == group[0].TaskReward)) / (double)groups.Count;
 
+    /// <summary>
+    /// Of the samples that broke their budget, the share whose whole group broke it (0 when none did). There a penalty
+    /// that is the same for every violation (the chance Lagrangian's λ, <c>cmdp</c>'s n) is also the group mean, and the
+    /// baseline cancels it: only groups whose samples split across d tell the policy that violating costs something.
+    /// </summary>
+    public static double WholeGroupViolationShare(IReadOnlyList<IReadOnlyList<ShapedSample>> groups)
+    {
+        int violations = groups.Sum(group => group.Count(sample => sample.Violated));
+        int inWholeGroups = groups.Where(group => group.All(sample => sample.Violated)).Sum(group => group.Count);
+        return violations == 0 ? 0.0 : inWholeGroups / (double)violations;
+    }
+
+    /// <summary>The share of groups whose samples split across the budget (some broke it, some did not): the groups in which a step-function penalty separates samples.</summary>
+    public static double SplitViolationGroupShare(IReadOnlyList<IReadOnlyList<ShapedSample>> groups) =>
+        groups.Count == 0 ? 0.0
+            : groups.Count(group => group.Any(sample => sample.Violated) && !group.All(sample => sample.Violated)) / (double)groups.Count;
+
     private static double[][] ForGroup(IReadOnlyList<ShapedSample> group, AdvantageMode mode, double batchScale)
     {
         var returns = group.Select(sample => sample.ShapedReward).ToArray();

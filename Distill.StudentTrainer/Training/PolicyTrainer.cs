@@ -158,7 +158,9 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
             GenerationSeconds: rollout.Seconds,
             TeacherSeconds: scored.Seconds,
             UpdateSeconds: update.Seconds,
-            EqualRewardGroupShare: update.EqualRewardGroupShare);
+            EqualRewardGroupShare: update.EqualRewardGroupShare,
+            WholeGroupViolationShare: update.WholeGroupViolationShare,
+            SplitViolationGroupShare: update.SplitViolationGroupShare);
     }
 
     /// <summary>What the rollout stage sampled: G completions per prompt (a prompt's samples are consecutive).</summary>
@@ -168,7 +170,8 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
     private sealed record ScoredBatch(TeacherScores Teacher, CompletionGrade[] Grades, double Seconds);
 
     /// <summary>What the update stage made of it.</summary>
-    private sealed record UpdateResult(IReadOnlyList<ShapedSample> Shaped, double Loss, double Entropy, double EqualRewardGroupShare, double Seconds);
+    private sealed record UpdateResult(IReadOnlyList<ShapedSample> Shaped, double Loss, double Entropy, double EqualRewardGroupShare,
+        double WholeGroupViolationShare, double SplitViolationGroupShare, double Seconds);
 
     /// <summary>Stage 1: G completions per prompt from the current policy, sampled at τ over the tokenizer's ids.</summary>
     private RolloutBatch Rollout(int step, LlamaForCausalLM model, ISavableTokenizer tokenizer, int[][] promptIds, CancellationToken cancellationToken)
@@ -221,7 +224,7 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
         var policy = SamplerPolicy.Of(options.Temperature, vocabularyLimit);
         var items = rollout.Items;
         model.train();
-        double loss = 0, entropy = 0, equalShare = 0;
+        double loss = 0, entropy = 0, equalShare = 0, wholeGroupViolations = 0, splitGroups = 0;
         IReadOnlyList<ShapedSample> shaped = [];
         Tensor? oldLogProbs = null, advantages = null;
         try
@@ -243,6 +246,8 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
                     var groups = outcomes.Select(objective.ShapeGroup).ToArray();
                     shaped = groups.SelectMany(group => group).ToArray();
                     equalShare = Advantages.EqualTaskRewardShare(outcomes);
+                    wholeGroupViolations = Advantages.WholeGroupViolationShare(groups);
+                    splitGroups = Advantages.SplitViolationGroupShare(groups);
                     var tokenAdvantages = Advantages.Compute(groups, options.ObjectiveOptions.Advantage).SelectMany(group => group).ToArray();
                     advantages = Pad(tokenAdvantages, student.Mask).DetachFromDisposeScope();
                 }
@@ -260,7 +265,7 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
             advantages?.Dispose();
         }
         objective.ObserveStep(new ConstraintObservation(shaped.Average(s => s.SequenceCost), shaped.Count(s => s.Violated) / (double)shaped.Count));
-        return new UpdateResult(shaped, loss, entropy, equalShare, clock.Elapsed.TotalSeconds);
+        return new UpdateResult(shaped, loss, entropy, equalShare, wholeGroupViolations, splitGroups, clock.Elapsed.TotalSeconds);
     }
 
     private TrainingStepMetrics SupervisedStep(int step, LlamaForCausalLM model, ISavableTokenizer tokenizer, AdamW optimizer,

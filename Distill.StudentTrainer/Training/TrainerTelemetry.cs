@@ -25,6 +25,9 @@ public sealed class TrainerTelemetry : IDisposable
         Gauge("distill.trainer.lambda", m => m.Lambda ?? 0, "λ: the Lagrange multiplier (lagrangian objectives) or the fixed λ₀ (kl-penalty).");
         Gauge("distill.trainer.violation_rate", m => m.ViolationRate, "Share of samples that broke their budget (the run's scope).");
         Gauge("distill.trainer.equal_reward_group_share", m => m.EqualRewardGroupShare, "Share of groups whose task rewards are all equal.");
+        Gauge("distill.trainer.whole_group_violation_share", m => m.WholeGroupViolationShare,
+            "Of the violating samples, the share whose whole group violated (where the group mean cancels a flat penalty).");
+        Gauge("distill.trainer.split_violation_group_share", m => m.SplitViolationGroupShare, "Share of groups whose samples split across d.");
         Gauge("distill.trainer.entropy", m => m.Entropy, "Mean token entropy of the student.");
         Gauge("distill.trainer.generated_tokens_per_second", m => m.GeneratedTokensPerSecond, "Student generation throughput.");
         Gauge("distill.trainer.teacher.latency", m => m.TeacherLatencyMs, "Teacher scoring latency of the step (ms).");
@@ -44,8 +47,9 @@ public sealed class TrainerTelemetry : IDisposable
         StepDuration.Record(metrics.StepSeconds);
     }
 
-    private void Gauge(string name, Func<TrainingStepMetrics, double> value, string description) =>
-        meter.CreateObservableGauge(name, () => last is { } m ? [new Measurement<double>(value(m))] : Array.Empty<Measurement<double>>(),
+    // A value the step did not measure (sft has no budget) is left out rather than reported as 0.
+    private void Gauge(string name, Func<TrainingStepMetrics, double?> value, string description) =>
+        meter.CreateObservableGauge(name, () => last is { } m && value(m) is { } v ? [new Measurement<double>(v)] : Array.Empty<Measurement<double>>(),
             description: description);
 
     public void Dispose() => meter.Dispose();

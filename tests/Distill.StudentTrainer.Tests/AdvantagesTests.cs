@@ -91,4 +91,27 @@ public class AdvantagesTests
         Assert.Equal(AdvantagesAt(0.01, AdvantageMode.GroupStd), AdvantagesAt(1.0, AdvantageMode.GroupStd), (e, a) => Math.Abs(e - a) < 1e-3);
         Assert.Equal(1.0, Advantages.EqualTaskRewardShare([group]));
     }
+
+    [Fact]
+    public void AFlatViolationPenaltyCancelsInAGroupThatViolatesWholeAndTheSharesSaySo()
+    {
+        // The chance Lagrangian at λ = 2, d = 1: every violation costs the same 2, whatever its excess.
+        var objective = TrainingObjectiveFactory.Create("lagrangian-chance", new ObjectiveOptions { Threshold = 1, LambdaInit = 2 });
+        // Group a: all right, all over budget. Group b: all right, split across d. Group c: all right, all within.
+        var whole = objective.ShapeGroup([new(1, true, [2.0]), new(1, true, [5.0]), new(1, true, [3.0])]);
+        var split = objective.ShapeGroup([new(1, true, [2.0]), new(1, true, [0.5]), new(1, true, [0.2])]);
+        var within = objective.ShapeGroup([new(1, true, [0.5]), new(1, true, [0.1]), new(1, true, [0.9])]);
+
+        var advantages = Advantages.Compute([whole, split, within], ObjectiveOptions.DefaultAdvantage);
+        // The penalty is the whole group's mean: no sample of group a learns that violating costs anything.
+        Assert.All(First(advantages, 0), value => Assert.Equal(0.0, value));
+        // In group b the violating sample is pushed down by λ against the other two: −2 + 2/3, +2/3, +2/3.
+        Near([-4.0 / 3, 2.0 / 3, 2.0 / 3], First(advantages, 1));
+
+        // 4 violations, 3 of them in the group that violated whole; one group of three split across d.
+        Assert.Equal(0.75, Advantages.WholeGroupViolationShare([whole, split, within]));
+        Assert.Equal(1.0 / 3, Advantages.SplitViolationGroupShare([whole, split, within]), 12);
+        Assert.Equal(0.0, Advantages.WholeGroupViolationShare([within]));
+        Assert.Equal(0.0, Advantages.SplitViolationGroupShare([whole, within]));
+    }
 }

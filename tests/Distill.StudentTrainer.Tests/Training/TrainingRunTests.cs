@@ -49,6 +49,17 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
         // for is the effect's sign with about two standard errors to spare, not its measured size.
         Assert.True(constrained >= unconstrained + 0.04,
             $"CSR over the last 10 steps: cmdp {constrained:0.000}, reward-only {unconstrained:0.000}; expected cmdp higher by 0.04.");
+
+        // Every step logs where its violations sit. Violations in groups that violated whole come in whole groups of
+        // G = 8 samples (of 16 × 8), and no violation means no such group and no split one.
+        Assert.All(cmdp, step =>
+        {
+            var violations = step.ViolationRate * 128;
+            var inWholeGroups = step.WholeGroupViolationShare!.Value * violations;
+            Assert.Equal(0, Math.Round(inWholeGroups) % 8);
+            Assert.Equal(Math.Round(inWholeGroups), inWholeGroups, 6);
+            Assert.InRange(step.SplitViolationGroupShare!.Value, violations > inWholeGroups ? 1.0 / 16 : 0, violations == 0 ? 0 : 1);
+        });
     }
 
     [Fact]
