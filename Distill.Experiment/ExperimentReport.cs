@@ -33,6 +33,33 @@ public sealed record MethodSummary(string Method, double Threshold, Spread Greed
     Spread CostMean, Spread ResponseTokens, Spread TrainingSeconds);
 
 /// <summary>
+/// Where a method's violations sat on its training batches at one d, over seeds: the violation rate; of the violating
+/// samples, the share whose whole group violated (there the group mean cancels a penalty that is the same for every
+/// violation); the share of groups whose samples split across d; the share of groups with equal task rewards. Each run's
+/// numbers are over all its steps, the whole-group share pooled over its violations.
+/// </summary>
+public sealed record ViolationPlacement(string Method, double Threshold, Spread ViolationRate, Spread WholeGroupViolationShare,
+    Spread SplitViolationGroupShare, Spread EqualRewardGroupShare)
+{
+    /// <summary>Null when no run logged it (sft, which samples nothing, and runs trained before the trainer recorded it).</summary>
+    public static ViolationPlacement? Of(string method, double threshold, IEnumerable<IReadOnlyList<TrainingStepMetrics>> runs)
+    {
+        var logged = runs.Where(steps => steps.Count > 0 && steps.All(m => m.WholeGroupViolationShare is not null && m.SplitViolationGroupShare is not null))
+            .ToArray();
+        if (logged.Length == 0) return null;
+        static double WholeGroupShare(IReadOnlyList<TrainingStepMetrics> steps)
+        {
+            // Every step has the same batch, so a step's violation rate weighs its share by its number of violations.
+            var violations = steps.Sum(m => m.ViolationRate);
+            return violations == 0 ? 0 : steps.Sum(m => m.ViolationRate * m.WholeGroupViolationShare!.Value) / violations;
+        }
+        return new ViolationPlacement(method, threshold, Spread.Of(logged.Select(steps => steps.Average(m => m.ViolationRate))),
+            Spread.Of(logged.Select(WholeGroupShare)), Spread.Of(logged.Select(steps => steps.Average(m => m.SplitViolationGroupShare!.Value))),
+            Spread.Of(logged.Select(steps => steps.Average(m => m.EqualRewardGroupShare))));
+    }
+}
+
+/// <summary>
 /// The experiment's results: every run's outcome at every threshold (a d-free method's one run per seed is compared with
 /// each d), the per-method summaries, and the sensitivity rows; written as results.json and results.md.
 /// </summary>
@@ -59,6 +86,9 @@ public sealed class ExperimentReport
 
     /// <summary>Every main method's difference from <see cref="Reference"/> at each d, paired by seed (where both have two or more seeds).</summary>
     public IReadOnlyList<PairedDifference> Differences { get; init; } = [];
+
+    /// <summary>Where each main method's violations sat on its training batches, at the d it trained at.</summary>
+    public IReadOnlyList<ViolationPlacement> ViolationPlacements { get; init; } = [];
 
     /// <summary>The method the others are compared with, seed by seed.</summary>
     public const string Reference = "cmdp";
@@ -109,13 +139,18 @@ public sealed class ExperimentReport
                 pairs.Select(p => (metric.Value(p.Method), metric.Value(p.Reference))).ToArray()));
         })).ToArray();
 
+        var placements = results.Where(r => r.Run.Group == RunGroup.Main && r.Error is null)
+            .GroupBy(r => (r.Run.Threshold, r.Run.Method))
+            .Select(runs => ViolationPlacement.Of(runs.Key.Method, runs.Key.Threshold, runs.Select(r => r.Metrics)))
+            .OfType<ViolationPlacement>().ToArray();
+
         var startOutcomes = start is null ? [] : options.ThresholdValues
             .Select(d => Outcome("start", "start (warm student)", d, 0, RunGroup.Main, null, start, 0, null)).ToArray();
         var failures = results.Where(r => r.Error is not null).Select(r => $"{r.Run.Name}: {r.Error}").ToArray();
         return new ExperimentReport
         {
             Options = options, Outcomes = outcomes, Summaries = summaries, Differences = differences, Start = startOutcomes,
-            OtherThresholds = otherThresholds,
+            OtherThresholds = otherThresholds, ViolationPlacements = placements,
             TeacherAccuracy = start?.Metrics.TeacherAccuracy, Failures = failures, CommandLine = commandLine, Machine = machine,
             WallSeconds = wallSeconds,
             TotalTrainingSeconds = results.Sum(r => r.TrainingSeconds),
@@ -181,6 +216,20 @@ public sealed class ExperimentReport
                         : $"{Signed(100 * x.Mean, 1)} ({Signed(100 * x.Low, 1, plus: false)} to {Signed(100 * x.High, 1, plus: false)})");
                 text.AppendLine(Invariant($"| {row.Key.Threshold} | {row.Key.Method} | {row.First().Seeds} | {string.Join(" | ", cells)} |"));
             }
+            text.AppendLine();
+        }
+
+        if (ViolationPlacements.Count > 0)
+        {
+            text.AppendLine("## Where the violations sat on training batches").AppendLine();
+            text.AppendLine(Invariant($"Training batches ({o.BatchSize} prompts × {o.GroupSize} samples, the training costs), each run over all its steps. ") +
+                            "Of the violating samples, the share whose whole group violated: there the group mean cancels a penalty that is the " +
+                            "same for every violation, and only the groups split across d carry its signal.");
+            text.AppendLine();
+            text.AppendLine("| d | method | n | violation rate | of the violations: whole group violated | groups split across d | groups with equal task rewards |");
+            text.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var row in ViolationPlacements.OrderBy(p => p.Threshold))
+                text.AppendLine(Invariant($"| {row.Threshold} | {row.Method} | {row.ViolationRate.Count} | {Percent(row.ViolationRate)} | {Percent(row.WholeGroupViolationShare)} | {Percent(row.SplitViolationGroupShare)} | {Percent(row.EqualRewardGroupShare)} |"));
             text.AppendLine();
         }
 

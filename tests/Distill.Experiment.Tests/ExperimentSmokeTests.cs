@@ -54,6 +54,16 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
                      "## Trained at one d, measured at another", "| 12 | cmdp | 8 | 1 |", "| n2 |", "| kappa0 |", "| lambdalr0.05 |", "Teacher greedy accuracy" })
             Assert.Contains(row, markdown);
         Assert.Contains("per-token training costs by `exact`", markdown);
+
+        // Where each method's violations sat while it trained: every main method but sft (it samples nothing) at its d.
+        var placements = results.RootElement.GetProperty("violationPlacements").EnumerateArray().ToArray();
+        Assert.Equal(2 * 2 + 4, placements.Length);
+        Assert.DoesNotContain(placements, p => p.GetProperty("method").GetString() == "sft");
+        foreach (var placement in placements)
+            foreach (var share in new[] { "violationRate", "wholeGroupViolationShare", "splitViolationGroupShare", "equalRewardGroupShare" })
+                Assert.InRange(placement.GetProperty(share).GetProperty("mean").GetDouble(), 0, 1);
+        Assert.Contains("## Where the violations sat on training batches", markdown);
+        Assert.Contains("| 8 | cmdp | 1 |", markdown);
         foreach (var figure in new[] { "pareto.png", "training-curves.png" })
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(output, figure)).Take(4));
 
