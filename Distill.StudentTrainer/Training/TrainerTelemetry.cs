@@ -22,7 +22,7 @@ public sealed class TrainerTelemetry : IDisposable
         Gauge("distill.trainer.kl.mean", m => m.CostMean, "Mean sequence cost C (KL to the teacher).");
         Gauge("distill.trainer.kl.p90", m => m.CostP90, "90th percentile of the sequence cost C.");
         Gauge("distill.trainer.constraint_satisfaction_rate", m => m.ConstraintSatisfactionRate, "Share of samples with C <= d.");
-        Gauge("distill.trainer.lambda", m => m.Lambda ?? 0, "λ: the Lagrange multiplier (lagrangian objectives) or the fixed λ₀ (kl-penalty).");
+        Gauge("distill.trainer.lambda", m => m.Lambda, "λ: the Lagrange multiplier (lagrangian objectives) or the fixed λ₀ (kl-penalty).");
         Gauge("distill.trainer.violation_rate", m => m.ViolationRate, "Share of samples that broke their budget (the run's scope).");
         Gauge("distill.trainer.equal_reward_group_share", m => m.EqualRewardGroupShare, "Share of groups whose task rewards are all equal.");
         Gauge("distill.trainer.whole_group_violation_share", m => m.WholeGroupViolationShare,
