@@ -60,6 +60,13 @@ public sealed class ExperimentOptions
     /// </summary>
     public CostEstimator CostEstimator { get; set; } = new ObjectiveOptions().Estimator;
 
+    /// <summary>
+    /// How every sampling run turns shaped returns into advantages (the trainer's default, group-mean, unless given). Any
+    /// other mode is named in every method and run it changes ("cmdp group-reward-batch-penalty"), so its rows never pass
+    /// for the default's and both can share one <c>--out</c>. sft samples nothing and has no advantages.
+    /// </summary>
+    public AdvantageMode Advantage { get; set; } = ObjectiveOptions.DefaultAdvantage;
+
     // The schedule every run shares.
     public int Steps { get; set; } = 40;
     public int BatchSize { get; set; } = 16;
@@ -109,6 +116,7 @@ public sealed class ExperimentOptions
         Flag.Switch("--distill-per-token", Key(nameof(DistillPerToken)), "distill with per-token returns −Σ_{u≥t} c_u (false: one −C per sample).", defaultValue: true),
         Flag.Value("--cmdp-forms", Key(nameof(CmdpForms)), "Comma-separated forms of cmdp, one method each: trajectory (\"cmdp\"), per-token (\"cmdp per-token\", Saute's)."),
         new Flag("--cost-estimator", Key(nameof(CostEstimator)), "How every run estimates the per-token costs it trains on; only k1 gives an unbiased KL gradient (held-out CSR and KL use the exact one).") { Choices = KebabCaseEnum.Spellings<CostEstimator>() },
+        new Flag("--advantage", Key(nameof(Advantage)), "How every sampling run turns shaped returns into advantages (docs/method.md); a mode other than the default is named in each method.") { Choices = KebabCaseEnum.Spellings<AdvantageMode>() },
         Flag.Value("--steps", Key(nameof(Steps)), "Training steps of every run."),
         Flag.Value("--batch-size", Key(nameof(BatchSize)), "Prompts per step."),
         Flag.Value("--group-size", Key(nameof(GroupSize)), "Completions per prompt."),

@@ -53,7 +53,7 @@ public static class ExperimentPlan
     /// </summary>
     public static IReadOnlyList<PlannedRun> Create(ExperimentOptions options)
     {
-        var runs = CreateAtEachObjectivesRate(options);
+        var runs = CreateAtEachObjectivesRate(options).Select(run => WithAdvantage(run, options.Advantage)).ToArray();
         var sweep = options.LearningRateSweepValues;
         if (sweep.Count == 0) return runs;
         return runs.Where(run => run.Group == RunGroup.Main).SelectMany(run => sweep.Select(rate => run with
@@ -125,6 +125,23 @@ public static class ExperimentPlan
                         new() { ["LambdaLearningRate"] = Number(rate) }, $"lambdalr{Number(rate)}"));
         }
         return runs;
+    }
+
+    /// <summary>
+    /// A sampling run under an advantage mode other than the trainer's default: the mode is passed on and named in the
+    /// method and the run ("cmdp-group-reward-batch-penalty-d2.6-s1"). sft has no advantages and stays as it is.
+    /// </summary>
+    private static PlannedRun WithAdvantage(PlannedRun run, AdvantageMode mode)
+    {
+        if (mode == ObjectiveOptions.DefaultAdvantage || run.IsSupervised) return run;
+        var spelling = KebabCaseEnum.Spelling(mode);
+        return run with
+        {
+            Name = $"{run.Objective}-{spelling}{run.Name[run.Objective.Length..]}",
+            Method = $"{run.Method} {spelling}",
+            TrainerFlags = new Dictionary<string, string>(run.TrainerFlags) { ["Advantage"] = spelling },
+            Variant = run.Variant is null ? spelling : $"{spelling}-{run.Variant}",
+        };
     }
 
     /// <summary>

@@ -16,4 +16,12 @@ public enum AdvantageMode
 
     /// <summary>A_i = R̃_i − mean_{j≠i} R̃_j (RLOO).</summary>
     LeaveOneOut,
+
+    /// <summary>
+    /// A_i = (R_i − group mean of R) + (P_i − batch mean of P), where R̃ = R + P splits into the task reward R and the
+    /// penalty P the budget or the divergence adds: the task reward is centred within its prompt's group, as in
+    /// <see cref="GroupMean"/>, the penalty over the whole batch, so a penalty every sample of a group pays is not
+    /// cancelled by the group's mean. With no penalty it is <see cref="GroupMean"/>.
+    /// </summary>
+    GroupRewardBatchPenalty,
 }

@@ -18,7 +18,10 @@ public static class Advantages
         var batchScale = mode == AdvantageMode.BatchStd
             ? Std(groups.SelectMany(group => group.Select(sample => sample.ShapedReward)).ToArray()) + Epsilon
             : 1.0;
-        return groups.Select(group => ForGroup(group, mode, batchScale)).ToArray();
+        var batchPenaltyMean = mode == AdvantageMode.GroupRewardBatchPenalty && groups.Any(group => group.Count > 0)
+            ? groups.SelectMany(group => group.Select(sample => sample.Penalty)).Average()
+            : 0.0;
+        return groups.Select(group => ForGroup(group, mode, batchScale, batchPenaltyMean)).ToArray();
     }
 
     /// <summary>The share of groups whose task rewards are all equal: there, a group-normalised update sees only the penalty's shape, never its scale.</summary>
@@ -42,8 +45,11 @@ public static class Advantages
         groups.Count == 0 ? 0.0
             : groups.Count(group => group.Any(sample => sample.Violated) && !group.All(sample => sample.Violated)) / (double)groups.Count;
 
-    private static double[][] ForGroup(IReadOnlyList<ShapedSample> group, AdvantageMode mode, double batchScale)
+    private static double[][] ForGroup(IReadOnlyList<ShapedSample> group, AdvantageMode mode, double batchScale, double batchPenaltyMean)
     {
+        if (mode == AdvantageMode.GroupRewardBatchPenalty)
+            return WithBatchPenaltyBaseline(group, batchPenaltyMean);
+
         var returns = group.Select(sample => sample.ShapedReward).ToArray();
         bool trajectoryLevel = group.All(sample => sample.ReturnsToGo.All(value => value == sample.ShapedReward));
         // Equal trajectory-level rewards carry no signal: exactly zero, not the rounding of a non-dyadic mean divided by ε.
@@ -64,6 +70,22 @@ public static class Advantages
                 _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown advantage mode."),
             };
             return sample.ReturnsToGo.Select(value => (value - baseline) / scale).ToArray();
+        }).ToArray();
+    }
+
+    // G_t − (group mean of R + batch mean of P), written as (G_t − R̃_i) + (R_i − mean R) + (P_i − mean P) so that each term
+    // that should vanish does so exactly: equal task rewards and no penalty give exactly zero, as in the group-mean mode.
+    private static double[][] WithBatchPenaltyBaseline(IReadOnlyList<ShapedSample> group, double batchPenaltyMean)
+    {
+        if (group.Count == 0)
+            return [];
+        var taskRewardMean = group.Average(sample => sample.TaskReward);
+        var equalTaskRewards = group.All(sample => sample.TaskReward == group[0].TaskReward);
+        return group.Select(sample =>
+        {
+            var taskTerm = equalTaskRewards ? 0.0 : sample.TaskReward - taskRewardMean;
+            var penaltyTerm = sample.Penalty - batchPenaltyMean;
+            return sample.ReturnsToGo.Select(value => value - sample.ShapedReward + taskTerm + penaltyTerm).ToArray();
         }).ToArray();
     }
 

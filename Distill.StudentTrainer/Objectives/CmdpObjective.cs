@@ -45,6 +45,6 @@ public sealed class CmdpObjective(ObjectiveOptions options) : ShapedRewardObject
         {
             rewards[length - 1] = TaskReward(sample);
         }
-        return ShapedSample.PerToken(cost, violated, rewards);
+        return ShapedSample.PerToken(cost, violated, rewards, TaskReward(sample));
     }
 }

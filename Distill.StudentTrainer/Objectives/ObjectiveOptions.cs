@@ -85,7 +85,7 @@ public sealed record ObjectiveOptions
     [ConfigurationKeyName("BudgetScope")]
     public BudgetScope Scope { get; init; } = BudgetScope.Sequence;
 
-    /// <summary><c>--advantage</c>: group-std, group-mean, batch-std or leave-one-out (docs/method.md).</summary>
+    /// <summary><c>--advantage</c>: group-std, group-mean, batch-std, leave-one-out or group-reward-batch-penalty (docs/method.md).</summary>
     public AdvantageMode Advantage { get; init; } = DefaultAdvantage;
 
     /// <summary>The default advantage mode; docs/method.md says why.</summary>

@@ -38,6 +38,6 @@ public abstract class ShapedRewardObjective(string name, ObjectiveOptions option
     {
         var cost = Budget.SequenceCost(sample.TokenCosts);
         var violated = Budget.IsViolated(sample.TokenCosts);
-        return ShapedSample.Trajectory(cost, violated, ShapedReward(sample, cost, violated), sample.TokenCosts.Length);
+        return ShapedSample.Trajectory(cost, violated, ShapedReward(sample, cost, violated), sample.TokenCosts.Length, TaskReward(sample));
     }
 }

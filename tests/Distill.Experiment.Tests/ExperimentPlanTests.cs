@@ -73,6 +73,27 @@ public class ExperimentPlanTests
     }
 
     [Fact]
+    public void AnAdvantageModeOtherThanTheDefaultIsNamedInEverySamplingRunAndPassedOn()
+    {
+        var options = ExperimentOptions.Parse(["--objectives", "cmdp,lagrangian-chance,kl-penalty,sft", "--kl-coefs", "0.2",
+            "--thresholds", "2.6", "--seeds", "1", "--sensitivity", "false", "--violation-targets", "0.05",
+            "--chance-lambda-lr", "0.1", "--advantage", "group-reward-batch-penalty"]);
+        var plan = ExperimentPlan.Create(options);
+
+        Assert.Equal(StudentTrainer.Objectives.AdvantageMode.GroupRewardBatchPenalty, options.Advantage);
+        Assert.Equal(["cmdp group-reward-batch-penalty", "kl-penalty λ=0.2 group-reward-batch-penalty",
+                      "lagrangian-chance η_λ=0.1 group-reward-batch-penalty", "sft"], plan.Select(r => r.Method).Order(StringComparer.Ordinal));
+        Assert.Equal(["cmdp-group-reward-batch-penalty-d2.6-s1", "kl-penalty-group-reward-batch-penalty-kl0.2-s1",
+                      "lagrangian-chance-group-reward-batch-penalty-lambdalr0.1-d2.6-s1", "sft-s1"], plan.Select(r => r.Name).Order(StringComparer.Ordinal));
+        Assert.All(plan.Where(r => r.Objective != "sft"), run => Assert.Equal("group-reward-batch-penalty", run.TrainerFlags["Advantage"]));
+        Assert.Equal("0.1", plan.Single(r => r.Objective == "lagrangian-chance").TrainerFlags["LambdaLearningRate"]);
+        Assert.Empty(plan.Single(r => r.Objective == "sft").TrainerFlags);
+        // At the default nothing changes: earlier experiments' runs keep their names.
+        Assert.Equal("cmdp-d2.6-s1", ExperimentPlan.Create(ExperimentOptions.Parse(["--objectives", "cmdp", "--thresholds", "2.6",
+            "--seeds", "1", "--sensitivity", "false", "--advantage", "group-mean"])).Single().Name);
+    }
+
+    [Fact]
     public void AMethodsOwnRateOverridesTheSharedOneForEveryRunOfIt()
     {
         var plan = ExperimentPlan.Create(ExperimentOptions.Parse(["--lr", "0.0002", "--method-lrs", "distill=0.00005,cmdp=0.0003"]));
@@ -132,6 +153,7 @@ public class ExperimentPlanTests
     [InlineData("--cmdp-forms", "per-step")]
     [InlineData("--cmdp-forms", "trajectory,trajectory")]
     [InlineData("--cost-estimator", "k2")]
+    [InlineData("--advantage", "batch-mean")]
     public void ABadValueIsRefusedNamingItsFlag(string flag, string value)
     {
         var error = Assert.Throws<OptionsValidationProblem>(() => ExperimentOptions.Parse([flag, value]));

@@ -5,7 +5,7 @@ namespace Distill.StudentTrainer.Tests;
 public class AdvantagesTests
 {
     private static IReadOnlyList<ShapedSample> Group(params double[] rewards) =>
-        rewards.Select(reward => ShapedSample.Trajectory(0, false, reward, 2)).ToArray();
+        rewards.Select(reward => ShapedSample.Trajectory(0, false, reward, 2, taskReward: reward)).ToArray();
 
     private static double[] First(double[][][] advantages, int group = 0) => advantages[group].Select(sample => sample[0]).ToArray();
 
@@ -49,6 +49,7 @@ public class AdvantagesTests
     [InlineData(AdvantageMode.GroupMean)]
     [InlineData(AdvantageMode.BatchStd)]
     [InlineData(AdvantageMode.LeaveOneOut)]
+    [InlineData(AdvantageMode.GroupRewardBatchPenalty)]
     public void EqualRewardsGiveExactlyZeroAndNoNaN(AdvantageMode mode)
     {
         // 0.1 is not dyadic: (0.1 + 0.1 + 0.1) / 3 ≠ 0.1 in binary, so this catches rounding divided by ε.
@@ -62,8 +63,8 @@ public class AdvantagesTests
     {
         // Sample a: per-token rewards (0, −0.5, −0.5) → returns (−1, −1, −0.5); sample b: (0, 0, 1) → returns (1, 1, 1).
         // Baseline = mean of whole returns (−1 + 1)/2 = 0 (group-mean): advantages are the returns themselves.
-        var a = ShapedSample.PerToken(5, true, [0, -0.5, -0.5]);
-        var b = ShapedSample.PerToken(0, false, [0, 0, 1]);
+        var a = ShapedSample.PerToken(5, true, [0, -0.5, -0.5], taskReward: 1);
+        var b = ShapedSample.PerToken(0, false, [0, 0, 1], taskReward: 1);
         var advantages = Advantages.Compute([new[] { a, b }], AdvantageMode.GroupMean)[0];
         Near([-1, -1, -0.5], advantages[0]);
         Near([1, 1, 1], advantages[1]);
@@ -113,5 +114,59 @@ public class AdvantagesTests
         Assert.Equal(1.0 / 3, Advantages.SplitViolationGroupShare([whole, split, within]), 12);
         Assert.Equal(0.0, Advantages.WholeGroupViolationShare([within]));
         Assert.Equal(0.0, Advantages.SplitViolationGroupShare([whole, within]));
+    }
+
+    [Fact]
+    public void TheBatchPenaltyBaselineKeepsAPenaltyThatAWholeGroupPays()
+    {
+        // cmdp at n = 1, κ = 0, d = 1. Group a: right and wrong, both over budget (R̃ = −1, −1). Group b: right and wrong,
+        // both within (R̃ = 1, 0).
+        var objective = TrainingObjectiveFactory.Create("cmdp", new ObjectiveOptions { Threshold = 1, Kappa = 0 });
+        var whole = objective.ShapeGroup([new(1, true, [2.0]), new(0, true, [3.0])]);
+        var within = objective.ShapeGroup([new(1, true, [0.5]), new(0, true, [0.2])]);
+        Assert.Equal([-2.0, -1.0, 0.0, 0.0], whole.Concat(within).Select(sample => sample.Penalty));
+
+        // The group mean cancels group a's penalty: its samples learn nothing.
+        var groupMean = Advantages.Compute([whole, within], AdvantageMode.GroupMean);
+        Assert.All(First(groupMean, 0), value => Assert.Equal(0.0, value));
+        Near([0.5, -0.5], First(groupMean, 1));
+
+        // Task rewards centred in each group (mean 0.5), penalties over the batch (mean −0.75):
+        // group a: −1 − (0.5 − 0.75) = −0.75 each; group b: 1 − (−0.25) = 1.25 and 0 − (−0.25) = 0.25.
+        var batchPenalty = Advantages.Compute([whole, within], AdvantageMode.GroupRewardBatchPenalty);
+        Near([-0.75, -0.75], First(batchPenalty, 0));
+        Near([1.25, 0.25], First(batchPenalty, 1));
+        // Over the batch the penalty's part of the advantages sums to zero, as a baseline's should.
+        Assert.Equal(0.0, batchPenalty.SelectMany(group => group).Sum(sample => sample[0]), 12);
+    }
+
+    [Fact]
+    public void WithoutAPenaltyTheBatchPenaltyBaselineIsTheGroupMean()
+    {
+        // reward-only has no penalty; distill has no task reward, so its whole return −C is centred over the batch.
+        var options = new ObjectiveOptions { Threshold = 1 };
+        SampleOutcome[][] batch = [[new(1, true, [0.5]), new(0, false, [2.0]), new(1, true, [1.5])], [new(0, true, [0.1]), new(1, true, [3.0])]];
+        var rewardOnly = TrainingObjectiveFactory.Create("reward-only", options);
+        var shaped = batch.Select(group => rewardOnly.ShapeGroup(group)).ToArray();
+        Assert.Equal(Advantages.Compute(shaped, AdvantageMode.GroupMean), Advantages.Compute(shaped, AdvantageMode.GroupRewardBatchPenalty));
+
+        var distill = TrainingObjectiveFactory.Create("distill", options);
+        var distilled = batch.Select(group => distill.ShapeGroup(group)).ToArray();
+        Assert.All(distilled.SelectMany(group => group), sample => Assert.Equal(0.0, sample.TaskReward));
+        // C = (0.5, 2, 1.5 | 0.1, 3): batch mean 7.1 / 5 = 1.42, so A = 1.42 − C.
+        Near([1.42 - 0.5, 1.42 - 2.0, 1.42 - 1.5], First(Advantages.Compute(distilled, AdvantageMode.GroupRewardBatchPenalty), 0));
+    }
+
+    [Fact]
+    public void TheBatchPenaltyBaselineKeepsThePerTokenReturnsShape()
+    {
+        // cmdp per-token at n = 1, L = 2, d = 1: the sample crosses its budget at token 1 and carries −0.5 on tokens 1 and 2
+        // (returns −1, −1, −0.5 with R = 1); its partner is right and within (returns 1, 1, 1).
+        var crossed = ShapedSample.PerToken(5, true, [0, -0.5, -0.5], taskReward: 1);
+        var safe = ShapedSample.PerToken(0, false, [0, 0, 1], taskReward: 1);
+        // Penalties −2 and 0, batch mean −1; equal task rewards: A_t = G_t − (1 + (−1)) = G_t.
+        var advantages = Advantages.Compute([new[] { crossed, safe }], AdvantageMode.GroupRewardBatchPenalty)[0];
+        Near([-1, -1, -0.5], advantages[0]);
+        Near([1, 1, 1], advantages[1]);
     }
 }

@@ -98,6 +98,7 @@ public class TrainerOptionsTests
         Assert.Equal(Objectives.AdvantageMode.BatchStd, objective.Advantage);
         Assert.Equal(Objectives.CmdpForm.PerToken, objective.CmdpForm);
         Assert.Equal(Objectives.ChanceCost.Hinge, objective.ChanceCost);
+        Assert.Equal(Objectives.AdvantageMode.GroupRewardBatchPenalty, Bind("--advantage", "group-reward-batch-penalty").ObjectiveOptions.Advantage);
         // Configuration files and environment variables of earlier versions hold the C# names and "group-normalized".
         var options = new TrainerOptions();
         options.Bind(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
