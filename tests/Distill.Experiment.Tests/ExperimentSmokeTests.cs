@@ -54,6 +54,7 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
                      "## Trained at one d, measured at another", "| 12 | cmdp | 8 | 1 |", "| n2 |", "| kappa0 |", "| lambdalr0.05 |", "Teacher greedy accuracy" })
             Assert.Contains(row, markdown);
         Assert.Contains("per-token training costs by `exact`", markdown);
+        Assert.Contains("advantages by `group-mean`", markdown);
 
         // Where each method's violations sat while it trained: every main method but sft (it samples nothing) at its d.
         var placements = results.RootElement.GetProperty("violationPlacements").EnumerateArray().ToArray();
