@@ -58,14 +58,19 @@ public class AdvantagesTests
         Assert.Empty(Advantages.Compute([Group()], mode)[0]);
     }
 
-    [Fact]
-    public void ReturnsToGoKeepTheirShapeAroundTheGroupBaseline()
+    [Theory]
+    [InlineData(AdvantageMode.GroupMean)]
+    [InlineData(AdvantageMode.GroupRewardBatchPenalty)]
+    public void ReturnsToGoKeepTheirShapeAroundTheBaseline(AdvantageMode mode)
     {
-        // Sample a: per-token rewards (0, −0.5, −0.5) → returns (−1, −1, −0.5); sample b: (0, 0, 1) → returns (1, 1, 1).
-        // Baseline = mean of whole returns (−1 + 1)/2 = 0 (group-mean): advantages are the returns themselves.
-        var a = ShapedSample.PerToken(5, true, [0, -0.5, -0.5], taskReward: 1);
-        var b = ShapedSample.PerToken(0, false, [0, 0, 1], taskReward: 1);
-        var advantages = Advantages.Compute([new[] { a, b }], AdvantageMode.GroupMean)[0];
+        // cmdp per-token at n = 1, L = 2, d = 1: the first sample crosses its budget at token 1 and carries −0.5 on
+        // tokens 1 and 2 (per-token rewards 0, −0.5, −0.5 → returns −1, −1, −0.5, with R = 1); its partner is right and
+        // within (0, 0, 1 → returns 1, 1, 1). group-mean: baseline = mean of whole returns (−1 + 1)/2 = 0.
+        // group-reward-batch-penalty: penalties −2 and 0, batch mean −1, equal task rewards: baseline 1 + (−1) = 0.
+        // Either way the advantages are the returns themselves, token by token.
+        var crossed = ShapedSample.PerToken(5, true, [0, -0.5, -0.5], taskReward: 1);
+        var safe = ShapedSample.PerToken(0, false, [0, 0, 1], taskReward: 1);
+        var advantages = Advantages.Compute([new[] { crossed, safe }], mode)[0];
         Near([-1, -1, -0.5], advantages[0]);
         Near([1, 1, 1], advantages[1]);
     }
@@ -155,18 +160,5 @@ public class AdvantagesTests
         Assert.All(distilled.SelectMany(group => group), sample => Assert.Equal(0.0, sample.TaskReward));
         // C = (0.5, 2, 1.5 | 0.1, 3): batch mean 7.1 / 5 = 1.42, so A = 1.42 − C.
         Near([1.42 - 0.5, 1.42 - 2.0, 1.42 - 1.5], First(Advantages.Compute(distilled, AdvantageMode.GroupRewardBatchPenalty), 0));
-    }
-
-    [Fact]
-    public void TheBatchPenaltyBaselineKeepsThePerTokenReturnsShape()
-    {
-        // cmdp per-token at n = 1, L = 2, d = 1: the sample crosses its budget at token 1 and carries −0.5 on tokens 1 and 2
-        // (returns −1, −1, −0.5 with R = 1); its partner is right and within (returns 1, 1, 1).
-        var crossed = ShapedSample.PerToken(5, true, [0, -0.5, -0.5], taskReward: 1);
-        var safe = ShapedSample.PerToken(0, false, [0, 0, 1], taskReward: 1);
-        // Penalties −2 and 0, batch mean −1; equal task rewards: A_t = G_t − (1 + (−1)) = G_t.
-        var advantages = Advantages.Compute([new[] { crossed, safe }], AdvantageMode.GroupRewardBatchPenalty)[0];
-        Near([-1, -1, -0.5], advantages[0]);
-        Near([1, 1, 1], advantages[1]);
     }
 }
