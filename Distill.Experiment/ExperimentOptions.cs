@@ -90,6 +90,12 @@ public sealed class ExperimentOptions
     public int EvaluationProblems { get; set; } = 200;
     public int EvaluationSamples { get; set; } = 4;
 
+    /// <summary>
+    /// Also evaluate every intermediate checkpoint on the held-out set, one evaluation each: when a run rose or fell,
+    /// which its final checkpoint alone cannot tell (docs/results.md had to retrain a run to a shorter schedule for it).
+    /// </summary>
+    public bool EvaluateEveryCheckpoint { get; set; }
+
     /// <summary>The split of the generated held-out problems: test, or validation for the learning-rate sweep.</summary>
     public string EvaluationSplit { get; set; } = "test";
 
@@ -129,6 +135,7 @@ public sealed class ExperimentOptions
         Flag.Value("--checkpoint-every", Key(nameof(CheckpointEvery)), "Steps between checkpoints."),
         Flag.Value("--eval-problems", Key(nameof(EvaluationProblems)), "Held-out problems every final checkpoint is evaluated on."),
         Flag.Value("--eval-samples", Key(nameof(EvaluationSamples)), "Sampled completions per held-out problem."),
+        Flag.Switch("--eval-every-checkpoint", Key(nameof(EvaluateEveryCheckpoint)), "Also evaluate every intermediate checkpoint on the held-out set (one evaluation each; results.md tables them per run).", defaultValue: false),
         new Flag("--eval-split", Key(nameof(EvaluationSplit)), "test, or validation for choosing learning rates without reading the test split (give that experiment its own --out).") { Choices = ["test", "validation"] },
     }.BoundTo(new ExperimentOptions(), SectionName);
 

@@ -1,3 +1,4 @@
+using Distill.Evaluator.Evaluation;
 using ScottPlot;
 
 namespace Distill.Experiment;
@@ -68,6 +69,7 @@ public static class ExperimentPlots
     /// Top row, one panel per d: mean sequence KL per training step (mean over seeds, 5-step moving average), d dashed.
     /// Bottom row: the training reward (share of correct samples) per step. d-free methods appear in every column; sft,
     /// which samples nothing while it trains, has no curve (and keeps its colour index, so colours match the Pareto panels).
+    /// With <c>--eval-every-checkpoint</c>, open circles mark the held-out evaluations of the checkpoints.
     /// </summary>
     public static void SaveTrainingCurves(string path, ExperimentOptions options, IReadOnlyList<RunResult> results)
     {
@@ -87,15 +89,18 @@ public static class ExperimentPlots
                 var color = MethodColors.GetColor(m);
                 AddCurve(cost, runs, metrics => metrics.CostMean, methods[m], color);
                 AddCurve(reward, runs, metrics => metrics.Reward, methods[m], color);
+                AddCheckpoints(cost, runs, options.Steps, evaluation => evaluation.Metrics.CostMean, color);
+                AddCheckpoints(reward, runs, options.Steps, evaluation => evaluation.Metrics.SampledPassAt1, color);
             }
+            var (markedCost, markedReward) = options.EvaluateEveryCheckpoint ? (" (circles: held-out)", " (circles: held-out pass@1)") : ("", "");
             var line = cost.Add.HorizontalLine(d);
             line.LinePattern = LinePattern.Dashed;
             line.Color = Colors.Black;
-            cost.Title($"mean sequence KL while training, d = {ExperimentPlan.Number(d)}");
+            cost.Title($"mean sequence KL while training, d = {ExperimentPlan.Number(d)}{markedCost}");
             cost.XLabel("step");
             cost.YLabel("mean KL of the step's samples");
             cost.HideLegend();
-            reward.Title($"training reward, d = {ExperimentPlan.Number(d)}");
+            reward.Title($"training reward, d = {ExperimentPlan.Number(d)}{markedReward}");
             reward.XLabel("step");
             reward.YLabel("share of correct samples");
             // The reward moves by a few points in a short run: a 0–1 axis would flatten it. One legend for both rows,
@@ -113,6 +118,23 @@ public static class ExperimentPlots
         var line = plot.Add.ScatterLine(Enumerable.Range(1, steps).Select(s => (double)s).ToArray(), smoothed, color);
         line.LegendText = legend;
         line.LineWidth = 2;
+    }
+
+    /// <summary>
+    /// The held-out evaluations of the runs' checkpoints (<c>--eval-every-checkpoint</c>), the mean over seeds at each step
+    /// every run has, as open circles on the training curve's axes: held-out pass@1 beside the training reward (both the
+    /// share of correct samples), held-out mean KL beside the training batches'.
+    /// </summary>
+    private static void AddCheckpoints(Plot plot, RunResult[] runs, int finalStep, Func<CheckpointEvaluation, double> value, Color color)
+    {
+        if (runs.Any(r => r.EarlierCheckpoints is null || r.Evaluation is null)) return;
+        var byStep = runs.Select(r => r.EarlierCheckpoints!.Where(s => s.Evaluation is not null)
+            .Select(s => (s.Step, Value: value(s.Evaluation!))).Append((Step: finalStep, Value: value(r.Evaluation!)))
+            .ToDictionary(p => p.Step, p => p.Value)).ToArray();
+        var steps = byStep.Skip(1).Aggregate((IEnumerable<int>)byStep[0].Keys, (common, run) => common.Intersect(run.Keys)).Order().ToArray();
+        var points = plot.Add.ScatterPoints(steps.Select(s => (double)s).ToArray(), steps.Select(s => byStep.Average(run => run[s])).ToArray(), color);
+        points.MarkerShape = MarkerShape.OpenCircle;
+        points.MarkerSize = 10;
     }
 
     private static Multiplot Panels(int columns, int rows)

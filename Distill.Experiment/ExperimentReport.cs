@@ -4,6 +4,7 @@ using Distill.Core.Configuration;
 using Distill.Core.Divergence;
 using Distill.Core.Runs;
 using Distill.Evaluator.Evaluation;
+using Distill.Evaluator.Runs;
 
 namespace Distill.Experiment;
 
@@ -14,6 +15,14 @@ namespace Distill.Experiment;
 public sealed record RunOutcome(string Run, string Method, double Threshold, int Seed, RunGroup Group, string? Variant,
     double GreedyAccuracy, double PassAt1, double SatisfactionRate, double CostMean, double ResponseTokens,
     double TrainingSeconds, double? FinalLambda, double? TrainedAt = null);
+
+/// <summary>
+/// A run's checkpoint on the held-out set at one d (with <c>--eval-every-checkpoint</c>; its last step is the final
+/// checkpoint's evaluation): when the run rose or fell. <paramref name="Error"/> is set, and the numbers are NaN, when
+/// the checkpoint could not be evaluated.
+/// </summary>
+public sealed record CheckpointOutcome(string Run, string Method, int Seed, int Step, double Threshold, double GreedyAccuracy, double PassAt1,
+    double SatisfactionRate, double CostMean, string? Error = null);
 
 /// <summary>Mean and sample standard deviation over seeds.</summary>
 public sealed record Spread(double Mean, double StandardDeviation, int Count)
@@ -90,6 +99,9 @@ public sealed class ExperimentReport
     /// <summary>Where each main method's violations sat on its training batches, at the d it trained at.</summary>
     public IReadOnlyList<ViolationPlacement> ViolationPlacements { get; init; } = [];
 
+    /// <summary>Every checkpoint of every run on the held-out set, in step order (empty without <c>--eval-every-checkpoint</c>).</summary>
+    public IReadOnlyList<CheckpointOutcome> Checkpoints { get; init; } = [];
+
     /// <summary>The method the others are compared with, seed by seed.</summary>
     public const string Reference = "cmdp";
 
@@ -104,11 +116,14 @@ public sealed class ExperimentReport
     public static ExperimentReport Create(ExperimentOptions options, IReadOnlyList<RunResult> results, CheckpointEvaluation? start,
         string commandLine, string machine, double wallSeconds)
     {
+        // A d-free main run is compared with each d; every other run is measured at its own.
+        IReadOnlyList<double> ThresholdsOf(RunResult result) =>
+            result.Run.Group == RunGroup.Main && !result.Run.UsesThreshold ? options.ThresholdValues : [result.Run.Threshold];
+
         var outcomes = new List<RunOutcome>();
         foreach (var result in results.Where(r => r.Evaluation is not null))
         {
-            var thresholds = result.Run.Group == RunGroup.Main && !result.Run.UsesThreshold ? options.ThresholdValues : [result.Run.Threshold];
-            foreach (var d in thresholds)
+            foreach (var d in ThresholdsOf(result))
                 outcomes.Add(Outcome(result.Run.Name, result.Run.Method, d, result.Run.Seed, result.Run.Group, result.Run.Variant,
                     result.Evaluation!, result.TrainingSeconds, result.Metrics.LastOrDefault()?.Lambda));
         }
@@ -144,13 +159,27 @@ public sealed class ExperimentReport
             .Select(runs => ViolationPlacement.Of(runs.Key.Method, runs.Key.Threshold, runs.Select(r => r.Metrics)))
             .OfType<ViolationPlacement>().ToArray();
 
+        var checkpoints = (from result in results
+                           where result.EarlierCheckpoints is not null
+                           let final = new StoredEvaluation(result.Run.Name, options.Steps, result.Evaluation,
+                               result.Error is null ? null : new EvaluationFailure(result.Run.Name, options.Steps, "", result.Error, DateTimeOffset.UtcNow))
+                           from d in ThresholdsOf(result)
+                           from stored in result.EarlierCheckpoints!.Append(final)
+                           select stored.Evaluation is { } evaluation
+                               ? new CheckpointOutcome(result.Run.Name, result.Run.Method, result.Run.Seed, stored.Step, d,
+                                   evaluation.Metrics.GreedyAccuracy, evaluation.Metrics.SampledPassAt1,
+                                   ConstraintSatisfactionRate.At(evaluation.SequenceCosts.ToArray(), d), evaluation.Metrics.CostMean)
+                               : new CheckpointOutcome(result.Run.Name, result.Run.Method, result.Run.Seed, stored.Step, d,
+                                   double.NaN, double.NaN, double.NaN, double.NaN, stored.Failure?.Error ?? "not evaluated"))
+            .ToArray();
+
         var startOutcomes = start is null ? [] : options.ThresholdValues
             .Select(d => Outcome("start", "start (warm student)", d, 0, RunGroup.Main, null, start, 0, null)).ToArray();
         var failures = results.Where(r => r.Error is not null).Select(r => $"{r.Run.Name}: {r.Error}").ToArray();
         return new ExperimentReport
         {
             Options = options, Outcomes = outcomes, Summaries = summaries, Differences = differences, Start = startOutcomes,
-            OtherThresholds = otherThresholds, ViolationPlacements = placements,
+            OtherThresholds = otherThresholds, ViolationPlacements = placements, Checkpoints = checkpoints,
             TeacherAccuracy = start?.Metrics.TeacherAccuracy, Failures = failures, CommandLine = commandLine, Machine = machine,
             WallSeconds = wallSeconds,
             TotalTrainingSeconds = results.Sum(r => r.TrainingSeconds),
@@ -243,6 +272,21 @@ public sealed class ExperimentReport
             text.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
             foreach (var cell in OtherThresholds.GroupBy(r => (r.Threshold, r.Method, TrainedAt: r.TrainedAt!.Value)).OrderBy(c => c.Key.Threshold))
                 text.AppendLine(Invariant($"| {cell.Key.Threshold} | {cell.Key.Method} | {cell.Key.TrainedAt} | {cell.Count()} | {Percent(Spread.Of(cell.Select(r => r.GreedyAccuracy)))} | {Percent(Spread.Of(cell.Select(r => r.SatisfactionRate)))} | {Plain(Spread.Of(cell.Select(r => r.CostMean)))} |"));
+            text.AppendLine();
+        }
+
+        if (Checkpoints.Count > 0)
+        {
+            text.AppendLine("## Every checkpoint on the held-out set").AppendLine();
+            text.AppendLine("Each run's checkpoints (`--eval-every-checkpoint`) on the same held-out set as its final one, whose row is the " +
+                            "last of each run: where a run rose or fell on the way, which the final checkpoint alone does not tell.");
+            text.AppendLine();
+            text.AppendLine("| run | d | step | greedy accuracy | pass@1 | CSR at d | mean KL |");
+            text.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var row in Checkpoints)
+                text.AppendLine(row.Error is { } error
+                    ? Invariant($"| {row.Run} | {row.Threshold} | {row.Step} | not evaluated: {error} | | | |")
+                    : Invariant($"| {row.Run} | {row.Threshold} | {row.Step} | {Percent(row.GreedyAccuracy)} | {Percent(row.PassAt1)} | {Percent(row.SatisfactionRate)} | {row.CostMean:0.00} |"));
             text.AppendLine();
         }
 

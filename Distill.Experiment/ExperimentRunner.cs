@@ -10,8 +10,12 @@ using Microsoft.Extensions.Options;
 
 namespace Distill.Experiment;
 
-/// <summary>The outcome of one planned run: its training metrics and the evaluation of its final checkpoint.</summary>
-public sealed record RunResult(PlannedRun Run, IReadOnlyList<TrainingStepMetrics> Metrics, CheckpointEvaluation? Evaluation, string? Error)
+/// <summary>
+/// The outcome of one planned run: its training metrics, the evaluation of its final checkpoint and, with
+/// <c>--eval-every-checkpoint</c>, those of its earlier checkpoints in step order.
+/// </summary>
+public sealed record RunResult(PlannedRun Run, IReadOnlyList<TrainingStepMetrics> Metrics, CheckpointEvaluation? Evaluation, string? Error,
+    IReadOnlyList<StoredEvaluation>? EarlierCheckpoints = null)
 {
     /// <summary>Training wall time, summed over steps, so a resumed run counts each step once.</summary>
     public double TrainingSeconds => Metrics.Sum(m => m.StepSeconds);
@@ -50,7 +54,26 @@ public sealed class ExperimentRunner(ExperimentOptions options, Uri teacher, Tex
             await evaluator.Services.GetRequiredService<EvaluationRunner>().EvaluateCheckpointsAsync([finalCheckpoint], cancellationToken);
 
         var stored = EvaluationStore.Read(run, options.Steps);
-        return new RunResult(plan, run.ReadMetrics(), OnThisHeldOutSet(stored?.Evaluation), stored?.Failure?.Error ?? (stored is null ? "not evaluated" : null));
+        var earlier = options.EvaluateEveryCheckpoint ? await EvaluateEarlierCheckpointsAsync(run, cancellationToken) : null;
+        return new RunResult(plan, run.ReadMetrics(), OnThisHeldOutSet(stored?.Evaluation), stored?.Failure?.Error ?? (stored is null ? "not evaluated" : null),
+            earlier);
+    }
+
+    /// <summary>
+    /// Every checkpoint the run announced before its last, evaluated once on the same held-out set as the final one (a
+    /// checkpoint evaluated by an earlier invocation is read back); one that could not be evaluated keeps its failure.
+    /// </summary>
+    private async Task<IReadOnlyList<StoredEvaluation>> EvaluateEarlierCheckpointsAsync(RunDirectory run, CancellationToken cancellationToken)
+    {
+        var steps = run.ReadAnnouncements().Select(a => a.Step).Where(step => step < options.Steps).Distinct().Order().ToArray();
+        var missing = steps.Where(step => !EvaluationStore.HasResult(run, step)).Select(run.CheckpointPath).ToArray();
+        if (missing.Length > 0)
+            await evaluator.Services.GetRequiredService<EvaluationRunner>().EvaluateCheckpointsAsync(missing, cancellationToken);
+        return steps.Select(step => EvaluationStore.Read(run, step) is { } stored
+                ? stored with { Evaluation = OnThisHeldOutSet(stored.Evaluation) }
+                : new StoredEvaluation(EvaluationStore.RunIdOf(run), step, null,
+                    new EvaluationFailure(EvaluationStore.RunIdOf(run), step, run.CheckpointPath(step), "not evaluated", DateTimeOffset.UtcNow)))
+            .ToArray();
     }
 
     /// <summary>The starting student, evaluated once: the reference every method moves away from.</summary>

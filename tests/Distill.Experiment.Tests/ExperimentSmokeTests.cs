@@ -20,7 +20,7 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
         string[] args = ["--out", output, "--models", models.Directory, "--device", "cpu", "--thresholds", "8,12", "--seeds", "3",
             "--steps", "3", "--batch-size", "4", "--group-size", "4", "--warmup-steps", "0", "--lr", "0.0005",
             "--checkpoint-every", "2", "--eval-problems", "8", "--eval-samples", "2", "--penalties", "2", "--kappas", "0",
-            "--lambda-lrs", "0.05", "--cost-estimator", "exact"];
+            "--lambda-lrs", "0.05", "--eval-every-checkpoint", "--cost-estimator", "exact"];
         var (exitCode, log) = await RunExperimentAsync(args);
         Assert.True(exitCode == 0, log);
 
@@ -65,6 +65,21 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
                 Assert.InRange(placement.GetProperty(share).GetProperty("mean").GetDouble(), 0, 1);
         Assert.Contains("## Where the violations sat on training batches", markdown);
         Assert.Contains("| 8 | cmdp | 1 |", markdown);
+        // Every checkpoint on the held-out set (--eval-every-checkpoint): step 2 evaluated beside the final step 3, whose
+        // row is the final evaluation's; a d-free run at each d.
+        var checkpoints = results.RootElement.GetProperty("checkpoints").EnumerateArray().ToArray();
+        Assert.Equal([(8.0, 2), (8.0, 3)], checkpoints.Where(c => c.GetProperty("run").GetString() == "cmdp-d8-s3")
+            .Select(c => (c.GetProperty("threshold").GetDouble(), c.GetProperty("step").GetInt32())));
+        Assert.Equal([(8.0, 2), (8.0, 3), (12.0, 2), (12.0, 3)], checkpoints.Where(c => c.GetProperty("run").GetString() == "reward-only-s3")
+            .Select(c => (c.GetProperty("threshold").GetDouble(), c.GetProperty("step").GetInt32())));
+        Assert.All(checkpoints, c => Assert.Equal(JsonValueKind.Null, c.GetProperty("error").ValueKind));
+        var finalCmdp = outcomes.Single(o => o.GetProperty("run").GetString() == "cmdp-d8-s3");
+        var lastCmdp = checkpoints.Last(c => c.GetProperty("run").GetString() == "cmdp-d8-s3");
+        foreach (var metric in new[] { "greedyAccuracy", "satisfactionRate", "costMean" })
+            Assert.Equal(finalCmdp.GetProperty(metric).GetDouble(), lastCmdp.GetProperty(metric).GetDouble());
+        Assert.True(File.Exists(Path.Combine(output, "runs", "cmdp-d8-s3", "evaluations", "step-000002", "evaluation.json")));
+        Assert.Contains("## Every checkpoint on the held-out set", markdown);
+        Assert.Contains("| cmdp-d8-s3 | 8 | 2 |", markdown);
         foreach (var figure in new[] { "pareto.png", "training-curves.png" })
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(output, figure)).Take(4));
 
@@ -88,8 +103,9 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
             Assert.Equal(Distill.Core.Divergence.CostEstimator.Exact, run.ReadManifest().CostEstimator);
         }
 
-        // Running the same command again reads finished runs back instead of training them again.
+        // Running the same command again reads finished runs and their evaluations back instead of redoing them.
         var metricsFiles = Directory.EnumerateFiles(Path.Combine(output, "runs"), "metrics.jsonl", SearchOption.AllDirectories)
+            .Concat(Directory.EnumerateFiles(Path.Combine(output, "runs"), "evaluation.json", SearchOption.AllDirectories))
             .ToDictionary(path => path, File.GetLastWriteTimeUtc);
         (exitCode, log) = await RunExperimentAsync(args);
         Assert.True(exitCode == 0, log);
