@@ -11,4 +11,7 @@ public static class ExitCodes
 {
     /// <summary>The command line or the options it configures are wrong (an unknown flag, a missing or invalid value).</summary>
     public const int Usage = 2;
+
+    /// <summary>Stopped by Ctrl+C or SIGTERM before it finished (128 + SIGINT, the shell's convention); what it wrote is kept.</summary>
+    public const int Stopped = 130;
 }

@@ -142,6 +142,63 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
         Assert.All(metricsFiles, file => Assert.Equal(file.Value, File.GetLastWriteTimeUtc(file.Key)));
     }
 
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task ASignalStopsTheExperimentWithAMessageAndTheSameCommandFinishesTheRunFromItsLastCheckpoint(string signal)
+    {
+        string[] args = ["--out", output, "--models", models.Directory, "--device", "cpu", "--thresholds", "8", "--seeds", "3",
+            "--objectives", "cmdp", "--steps", "120", "--batch-size", "2", "--group-size", "2", "--warmup-steps", "0",
+            "--checkpoint-every", "5", "--eval-problems", "4", "--eval-samples", "1", "--sensitivity", "false"];
+        var program = typeof(ExperimentSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "Distill.ExperimentPath").Value!;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(program);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var log = new System.Text.StringBuilder();
+        var training = new TaskCompletionSource();
+        void Read(string? line)
+        {
+            if (line is null) return;
+            lock (log) log.AppendLine(line);
+            if (line.Contains("step 10/120", StringComparison.Ordinal)) training.TrySetResult();
+        }
+        process.OutputDataReceived += (_, e) => Read(e.Data);
+        process.ErrorDataReceived += (_, e) => Read(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        try
+        {
+            await training.Task.WaitAsync(timeout.Token);
+            // kill(1), not Process.Kill (SIGKILL): the signal a user or a CI timeout sends.
+            using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                await kill.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"SIG{signal} did not stop the experiment within 4 minutes:\n{log}");
+        }
+
+        var stopped = log.ToString();
+        Assert.True(process.ExitCode == 130, stopped);
+        Assert.Contains("Stopped after", stopped);
+        Assert.DoesNotContain("   at ", stopped);
+        var run = new RunDirectory(Path.Combine(output, "runs", "cmdp-d8-s3"));
+        Assert.False(run.IsCompleted);
+        Assert.NotNull(run.ReadLatestCheckpoint());
+
+        // The same command finishes the run from its last checkpoint: every step once, and the final one evaluated.
+        var (exitCode, finished) = await RunExperimentAsync(args);
+        Assert.True(exitCode == 0, finished);
+        Assert.True(run.IsCompleted);
+        Assert.Equal(Enumerable.Range(1, 120), run.ReadMetrics().Select(m => m.Step));
+        Assert.True(File.Exists(Path.Combine(run.EvaluationPath(120), "evaluation.json")));
+    }
+
     [Fact]
     public async Task ABadFlagExitsWithAMessageNamingIt()
     {
