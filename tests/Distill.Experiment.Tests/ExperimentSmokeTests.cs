@@ -150,12 +150,7 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
         string[] args = ["--out", output, "--models", models.Directory, "--device", "cpu", "--thresholds", "8", "--seeds", "3",
             "--objectives", "cmdp", "--steps", "120", "--batch-size", "2", "--group-size", "2", "--warmup-steps", "0",
             "--checkpoint-every", "5", "--eval-problems", "4", "--eval-samples", "1", "--sensitivity", "false"];
-        var program = typeof(ExperimentSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "Distill.ExperimentPath").Value!;
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(program);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
+        using var process = StartExperiment(args);
         var log = new System.Text.StringBuilder();
         var training = new TaskCompletionSource();
         void Read(string? line)
@@ -208,14 +203,20 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
         Assert.DoesNotContain("   at ", log);
     }
 
-    private static async Task<(int ExitCode, string Log)> RunExperimentAsync(string[] args)
+    /// <summary>The built experiment program in its own process, its output redirected.</summary>
+    private static Process StartExperiment(string[] args)
     {
         var program = typeof(ExperimentSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "Distill.ExperimentPath").Value!;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(program);
         foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
+        return Process.Start(start)!;
+    }
+
+    private static async Task<(int ExitCode, string Log)> RunExperimentAsync(string[] args)
+    {
+        using var process = StartExperiment(args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
