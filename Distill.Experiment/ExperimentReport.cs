@@ -4,7 +4,6 @@ using Distill.Core.Configuration;
 using Distill.Core.Divergence;
 using Distill.Core.Runs;
 using Distill.Evaluator.Evaluation;
-using Distill.Evaluator.Runs;
 
 namespace Distill.Experiment;
 
@@ -159,18 +158,18 @@ public sealed class ExperimentReport
             .Select(runs => ViolationPlacement.Of(runs.Key.Method, runs.Key.Threshold, runs.Select(r => r.Metrics)))
             .OfType<ViolationPlacement>().ToArray();
 
+        // Each run's earlier checkpoints, then its final one (its evaluation, or the reason it has none).
         var checkpoints = (from result in results
                            where result.EarlierCheckpoints is not null
-                           let final = new StoredEvaluation(result.Run.Name, options.Steps, result.Evaluation,
-                               result.Error is null ? null : new EvaluationFailure(result.Run.Name, options.Steps, "", result.Error, DateTimeOffset.UtcNow))
                            from d in ThresholdsOf(result)
-                           from stored in result.EarlierCheckpoints!.Append(final)
+                           from stored in result.EarlierCheckpoints!.Select(s => (s.Step, s.Evaluation, Error: s.Failure?.Error))
+                               .Append((Step: options.Steps, result.Evaluation, result.Error))
                            select stored.Evaluation is { } evaluation
                                ? new CheckpointOutcome(result.Run.Name, result.Run.Method, result.Run.Seed, stored.Step, d,
                                    evaluation.Metrics.GreedyAccuracy, evaluation.Metrics.SampledPassAt1,
                                    ConstraintSatisfactionRate.At(evaluation.SequenceCosts.ToArray(), d), evaluation.Metrics.CostMean)
                                : new CheckpointOutcome(result.Run.Name, result.Run.Method, result.Run.Seed, stored.Step, d,
-                                   double.NaN, double.NaN, double.NaN, double.NaN, stored.Failure?.Error ?? "not evaluated"))
+                                   double.NaN, double.NaN, double.NaN, double.NaN, stored.Error ?? "not evaluated"))
             .ToArray();
 
         var startOutcomes = start is null ? [] : options.ThresholdValues
