@@ -56,7 +56,10 @@ public sealed record TrainingStepMetrics(
     // Of the violating samples, the share whose whole group violated (a penalty equal for every violation cancels in
     // the group mean there); and the share of groups whose samples split across d. Null in files written before.
     double? WholeGroupViolationShare = null,
-    double? SplitViolationGroupShare = null);
+    double? SplitViolationGroupShare = null,
+    // The L2 norm of the step's gradient before clipping (the first epoch's, when a step takes several); above
+    // --max-grad-norm the update was shortened to that length. Null in files written before it was logged.
+    double? GradientNorm = null);
 
 /// <summary>One line of <c>checkpoints.jsonl</c>, appended once a checkpoint directory is complete and in place.</summary>
 public sealed record CheckpointAnnouncement(int Step, string Path, DateTimeOffset Time);

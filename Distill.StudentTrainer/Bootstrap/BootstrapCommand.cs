@@ -186,7 +186,7 @@ public static class BootstrapCommand
             foreach (var group in optimizer.ParamGroups)
                 group.LearningRate = SupervisedFineTuning.LearningRate(recipe.LearningRate, step, recipe.Steps, recipe.WarmupSteps);
             var batch = Enumerable.Range(0, recipe.BatchSize).Select(_ => training[random.Next(training.Length)]).ToArray();
-            loss = SupervisedFineTuning.Step(model, optimizer, batch, maxGradNorm: 1.0);
+            loss = SupervisedFineTuning.Step(model, optimizer, batch, maxGradNorm: 1.0).Loss;
             progress.Advance(status: $"{recipe.Name} step {step}/{recipe.Steps}, loss {loss:0.0000}");
         }
 

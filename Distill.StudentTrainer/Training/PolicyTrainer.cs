@@ -160,7 +160,8 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
             UpdateSeconds: update.Seconds,
             EqualRewardGroupShare: update.EqualRewardGroupShare,
             WholeGroupViolationShare: update.WholeGroupViolationShare,
-            SplitViolationGroupShare: update.SplitViolationGroupShare);
+            SplitViolationGroupShare: update.SplitViolationGroupShare,
+            GradientNorm: update.GradientNorm);
     }
 
     /// <summary>What the rollout stage sampled: G completions per prompt (a prompt's samples are consecutive).</summary>
@@ -170,7 +171,7 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
     private sealed record ScoredBatch(TeacherScores Teacher, CompletionGrade[] Grades, double Seconds);
 
     /// <summary>What the update stage made of it.</summary>
-    private sealed record UpdateResult(IReadOnlyList<ShapedSample> Shaped, double Loss, double Entropy, double EqualRewardGroupShare,
+    private sealed record UpdateResult(IReadOnlyList<ShapedSample> Shaped, double Loss, double GradientNorm, double Entropy, double EqualRewardGroupShare,
         double WholeGroupViolationShare, double SplitViolationGroupShare, double Seconds);
 
     /// <summary>Stage 1: G completions per prompt from the current policy, sampled at τ over the tokenizer's ids.</summary>
@@ -224,7 +225,7 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
         var policy = SamplerPolicy.Of(options.Temperature, vocabularyLimit);
         var items = rollout.Items;
         model.train();
-        double loss = 0, entropy = 0, equalShare = 0, wholeGroupViolations = 0, splitGroups = 0;
+        double loss = 0, gradientNorm = 0, entropy = 0, equalShare = 0, wholeGroupViolations = 0, splitGroups = 0;
         IReadOnlyList<ShapedSample> shaped = [];
         Tensor? oldLogProbs = null, advantages = null;
         try
@@ -252,10 +253,9 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
                     advantages = Pad(tokenAdvantages, student.Mask).DetachFromDisposeScope();
                 }
                 var objectiveLoss = PolicyGradientLoss.Compute(student.LogProbs, oldLogProbs!, advantages!, student.Mask, options.ObjectiveOptions.ClipEpsilon);
-                optimizer.zero_grad();
-                objectiveLoss.backward();
-                nn.utils.clip_grad_norm_(model.parameters(), options.MaxGradNorm);
-                optimizer.step();
+                double norm = GradientStep.Take(model, optimizer, objectiveLoss, options.MaxGradNorm);
+                // The first epoch's gradient is the on-policy one; later epochs reuse its samples.
+                if (epoch == 0) gradientNorm = norm;
                 loss = objectiveLoss.item<float>();
             }
         }
@@ -265,20 +265,20 @@ public sealed class PolicyTrainer(IOptions<TrainerOptions> settings, TeacherClie
             advantages?.Dispose();
         }
         objective.ObserveStep(new ConstraintObservation(shaped.Average(s => s.SequenceCost), shaped.Count(s => s.Violated) / (double)shaped.Count));
-        return new UpdateResult(shaped, loss, entropy, equalShare, wholeGroupViolations, splitGroups, clock.Elapsed.TotalSeconds);
+        return new UpdateResult(shaped, loss, gradientNorm, entropy, equalShare, wholeGroupViolations, splitGroups, clock.Elapsed.TotalSeconds);
     }
 
     private TrainingStepMetrics SupervisedStep(int step, LlamaForCausalLM model, ISavableTokenizer tokenizer, AdamW optimizer,
         IReadOnlyList<MathProblem> problems, int[][] promptIds, Stopwatch clock)
     {
         var items = problems.Select((p, i) => new ScoringItem(promptIds[i], PromptFormat.Encode(tokenizer, p).CompletionIds.ToArray())).ToArray();
-        double loss = SupervisedFineTuning.Step(model, optimizer, items, options.MaxGradNorm);
+        var (loss, gradientNorm) = SupervisedFineTuning.Step(model, optimizer, items, options.MaxGradNorm);
         clock.Stop();
         // Supervised steps sample nothing and ask the teacher nothing: only the loss and the length are measured.
         return new TrainingStepMetrics(step, Reward: 0, Accuracy: 0, CostMean: 0, CostP90: 0, ConstraintSatisfactionRate: 0,
             ViolationRate: 0, Lambda: null, ShapedRewardMean: 0, Entropy: 0, ResponseLength: items.Average(i => i.CompletionTokenIds.Length),
             GeneratedTokensPerSecond: 0, TeacherLatencyMs: 0, CacheHitRatio: 0, Loss: loss,
-            StepSeconds: clock.Elapsed.TotalSeconds, Time: DateTimeOffset.UtcNow);
+            StepSeconds: clock.Elapsed.TotalSeconds, Time: DateTimeOffset.UtcNow, GradientNorm: gradientNorm);
     }
 
     private static double MeanOverTokens(Tensor values, Tensor mask)

@@ -9,18 +9,18 @@ namespace Distill.StudentTrainer.Training;
 /// <summary>One supervised step: maximise log π_θ(y*|x) of reference completions (the sft objective, and the bootstrap).</summary>
 public static class SupervisedFineTuning
 {
-    /// <summary>Takes one optimiser step on <paramref name="items"/> and returns the mean negative log-likelihood per token.</summary>
-    public static double Step(LlamaForCausalLM model, OptimizerHelper optimizer, IReadOnlyList<ScoringItem> items, double maxGradNorm)
+    /// <summary>
+    /// Takes one optimiser step on <paramref name="items"/>: returns the mean negative log-likelihood per token and the
+    /// gradient's norm before clipping.
+    /// </summary>
+    public static (double Loss, double GradientNorm) Step(LlamaForCausalLM model, OptimizerHelper optimizer, IReadOnlyList<ScoringItem> items, double maxGradNorm)
     {
         using var scope = NewDisposeScope();
         model.train();
         using var student = CompletionLogProbs.Compute(model, items, SamplerPolicy.Untempered);
         var loss = SupervisedLoss.Compute(student.LogProbs, student.Mask);
-        optimizer.zero_grad();
-        loss.backward();
-        nn.utils.clip_grad_norm_(model.parameters(), maxGradNorm);
-        optimizer.step();
-        return loss.item<float>();
+        double gradientNorm = GradientStep.Take(model, optimizer, loss, maxGradNorm);
+        return (loss.item<float>(), gradientNorm);
     }
 
     /// <summary>Linear warm-up, then cosine decay to a tenth of the peak: the schedule of the bootstrap's training.</summary>

@@ -28,6 +28,7 @@ public sealed class TrainerTelemetry : IDisposable
         Gauge("distill.trainer.whole_group_violation_share", m => m.WholeGroupViolationShare,
             "Of the violating samples, the share whose whole group violated (where the group mean cancels a flat penalty).");
         Gauge("distill.trainer.split_violation_group_share", m => m.SplitViolationGroupShare, "Share of groups whose samples split across d.");
+        Gauge("distill.trainer.gradient_norm", m => m.GradientNorm, "L2 norm of the step's gradient before clipping to --max-grad-norm.");
         Gauge("distill.trainer.entropy", m => m.Entropy, "Mean token entropy of the student.");
         Gauge("distill.trainer.generated_tokens_per_second", m => m.GeneratedTokensPerSecond, "Student generation throughput.");
         Gauge("distill.trainer.teacher.latency", m => m.TeacherLatencyMs, "Teacher scoring latency of the step (ms).");

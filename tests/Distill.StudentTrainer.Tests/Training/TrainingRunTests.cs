@@ -59,6 +59,8 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
             Assert.Equal(0, Math.Round(inWholeGroups) % 8);
             Assert.Equal(Math.Round(inWholeGroups), inWholeGroups, 6);
             Assert.InRange(step.SplitViolationGroupShare!.Value, violations > inWholeGroups ? 1.0 / 16 : 0, violations == 0 ? 0 : 1);
+            // A policy gradient's norm is logged before clipping: positive, finite, and not the clipping limit itself.
+            Assert.True(step.GradientNorm is > 0 and < double.PositiveInfinity && step.GradientNorm != 1.0, $"step {step.Step}: gradient norm {step.GradientNorm}");
         });
     }
 
