@@ -195,6 +195,36 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
     }
 
     [Fact]
+    public async Task ACheckpointThatCannotBeEvaluatedIsAReportRowThatSaysWhyAndTheOtherCheckpointsStand()
+    {
+        string[] args = ["--out", output, "--models", models.Directory, "--device", "cpu", "--thresholds", "8", "--seeds", "3",
+            "--objectives", "cmdp", "--steps", "3", "--batch-size", "2", "--group-size", "2", "--warmup-steps", "0",
+            "--checkpoint-every", "2", "--eval-problems", "4", "--eval-samples", "1", "--sensitivity", "false"];
+        var (exitCode, log) = await RunExperimentAsync(args);
+        Assert.True(exitCode == 0, log);
+
+        // The run's step-2 checkpoint is damaged after training, before anyone evaluated it; then every checkpoint is asked for.
+        var run = new RunDirectory(Path.Combine(output, "runs", "cmdp-d8-s3"));
+        File.WriteAllText(Path.Combine(run.CheckpointPath(2), "model.safetensors"), "not a safetensors file");
+        (exitCode, log) = await RunExperimentAsync([.. args, "--eval-every-checkpoint"]);
+        Assert.True(exitCode == 0, log);
+        Assert.DoesNotContain("   at ", log);
+
+        using var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json")));
+        var checkpoints = results.RootElement.GetProperty("checkpoints").EnumerateArray()
+            .ToDictionary(c => c.GetProperty("step").GetInt32());
+        Assert.Equal([2, 3], checkpoints.Keys.Order());
+        var error = checkpoints[2].GetProperty("error").GetString();
+        Assert.False(string.IsNullOrWhiteSpace(error));
+        // The final checkpoint, untouched, keeps its evaluation from the first invocation.
+        Assert.Equal(JsonValueKind.Null, checkpoints[3].GetProperty("error").ValueKind);
+        Assert.InRange(checkpoints[3].GetProperty("greedyAccuracy").GetDouble(), 0, 1);
+        var markdown = File.ReadAllText(Path.Combine(output, "results.md"));
+        Assert.Contains($"| cmdp-d8-s3 | 8 | 2 | not evaluated: {error.Split('\n')[0]}", markdown);
+        Assert.Contains("| cmdp-d8-s3 | 8 | 3 |", markdown);
+    }
+
+    [Fact]
     public async Task ABadFlagExitsWithAMessageNamingIt()
     {
         var (exitCode, log) = await RunExperimentAsync(["--thresholds", "eight"]);
