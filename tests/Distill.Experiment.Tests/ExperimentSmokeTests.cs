@@ -238,8 +238,11 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
     {
         var program = typeof(ExperimentSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "Distill.ExperimentPath").Value!;
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(program);
+        // Through env(1) with SIGINT at its default: a test run started in the background by a non-interactive shell
+        // (a CI script's `cmd &`) inherits SIGINT ignored, as POSIX asks, and the runtime keeps an ignored SIGINT
+        // ignored, so the Ctrl+C a user's terminal sends could not be tested there.
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "--default-signal=INT", "dotnet", program }) start.ArgumentList.Add(arg);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         return Process.Start(start)!;
     }
