@@ -91,9 +91,11 @@ public sealed class ExperimentSmokeTests(DefaultModelsFixture models) : IClassFi
             Assert.Contains(parts, p => p.GetProperty("name").GetString() == "rest");
         }
 
-        // sft samples nothing while it trains (a loss, no reward), yet its checkpoint was evaluated like every other's above.
+        // sft samples nothing while it trains (a loss, no reward, the gradient's norm), yet its checkpoint was evaluated
+        // like every other's above.
         Assert.All(new RunDirectory(Path.Combine(output, "runs", "sft-s3")).ReadMetrics(),
-            step => Assert.True(step.Loss > 0 && double.IsFinite(step.Loss) && step.Reward == 0, $"sft step {step.Step}: loss {step.Loss}, reward {step.Reward}"));
+            step => Assert.True(step.Loss > 0 && double.IsFinite(step.Loss) && step.Reward == 0 && step.GradientNorm is > 0 and < double.PositiveInfinity,
+                $"sft step {step.Step}: loss {step.Loss}, reward {step.Reward}, gradient norm {step.GradientNorm}"));
 
         // Every run used the same schedule: the same steps and the same number of teacher-scored samples.
         foreach (var run in Directory.EnumerateDirectories(Path.Combine(output, "runs")).Select(path => new RunDirectory(path)))
