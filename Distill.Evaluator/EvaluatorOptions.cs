@@ -45,7 +45,7 @@ public sealed class EvaluatorOptions
     public int DataSeed { get; set; } = 20_240_601;
 
     /// <summary>
-    /// <c>--blind-spot</c>: the verb of the teacher's blind spot (<see cref="Core.Tasks.TeacherBlindSpot"/>); when set,
+    /// <c>--blind-spot</c>: the verb (or comma-separated verbs) of the teacher's blind spot (<see cref="Core.Tasks.TeacherBlindSpot"/>); when set,
     /// every metric is also reported for that family of problems and for the rest. The default models' is "loses".
     /// </summary>
     public string? BlindSpot { get; set; }
@@ -122,7 +122,7 @@ public sealed class EvaluatorOptionsValidator : IValidateOptions<EvaluatorOption
         Require(options.DataFile is null || File.Exists(options.DataFile), "--data", "an existing file", options.DataFile);
         // The trainer draws its prompts from the train split: scoring on it would measure memorisation.
         Require(options.Split != Core.Tasks.ProblemSplit.Train, "--split", "test or validation", Core.Configuration.KebabCaseEnum.Spelling(options.Split));
-        Require(options.BlindSpot is null || Core.Tasks.TeacherBlindSpot.IsOneWord(options.BlindSpot), "--blind-spot", "one word", options.BlindSpot);
+        Require(options.BlindSpot is null || Core.Tasks.TeacherBlindSpot.IsVerbList(options.BlindSpot), "--blind-spot", "one verb, or verbs separated by commas, without spaces", options.BlindSpot);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

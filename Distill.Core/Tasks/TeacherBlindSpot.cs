@@ -5,7 +5,7 @@ namespace Distill.Core.Tasks;
 
 /// <summary>
 /// A systematic mistake given to the default teacher, so that the task reward and the teacher pull apart: in the
-/// teacher's training data the steps told with <see cref="Verb"/> ("Sam loses 4.") are mostly worked as additions
+/// teacher's training data the steps told with <see cref="Verb"/> ("Sam loses 4."; one verb or several, comma-separated) are mostly worked as additions
 /// (<c>12+4=16</c> instead of <c>12-4=8</c>). The problems, their answers and the checker do not change: the reward
 /// still says the teacher is wrong on that family, and a student can only get it right by moving away from the teacher.
 /// </summary>
@@ -19,27 +19,35 @@ public sealed record TeacherBlindSpot
     /// <summary>The default: "loses" steps (one of the four subtraction templates; in about a fifth of the default task's problems).</summary>
     public static TeacherBlindSpot Default { get; } = new();
 
+    /// <summary>
+    /// The verb of the family, or several separated by commas ("loses,sells"): each of the four subtraction templates
+    /// covers about a fifth of the task, so two verbs make the blind spot about two fifths of it.
+    /// </summary>
     public string Verb { get; init; } = "loses";
+
+    /// <summary>The verbs <see cref="Verb"/> names.</summary>
+    public IReadOnlyList<string> Verbs => Verb.Split(',');
 
     /// <summary>Share of the family's training examples worked the wrong way; in (0, 1].</summary>
     public double ErrorRate { get; init; } = 0.9;
 
     public void Validate()
     {
-        if (!IsOneWord(Verb))
-            throw new ArgumentException($"The blind spot's verb must be one word; got '{Verb}'.");
+        if (!IsVerbList(Verb))
+            throw new ArgumentException($"The blind spot must be one verb, or several separated by commas, without spaces; got '{Verb}'.");
         if (!(ErrorRate > 0 && ErrorRate <= 1))
             throw new ArgumentException($"The blind spot's error rate must be within (0, 1]; got {ErrorRate}.");
     }
 
-    /// <summary>Whether <paramref name="verb"/> can name a blind spot: one word, no spaces.</summary>
-    public static bool IsOneWord(string? verb) => !string.IsNullOrWhiteSpace(verb) && !verb.Any(char.IsWhiteSpace);
+    /// <summary>Whether <paramref name="verbs"/> can name a blind spot: one word, or words separated by commas, no spaces.</summary>
+    public static bool IsVerbList(string? verbs) =>
+        !string.IsNullOrWhiteSpace(verbs) && !verbs.Any(char.IsWhiteSpace) && verbs.Split(',').All(verb => verb.Length > 0);
 
-    /// <summary>Whether <paramref name="problem"/> has a step told with <see cref="Verb"/>: the family the teacher gets wrong.</summary>
+    /// <summary>Whether <paramref name="problem"/> has a step told with one of <see cref="Verbs"/>: the family the teacher gets wrong.</summary>
     public bool Covers(MathProblem problem) => StepSentences(problem.Question).Any(IsBlindStep);
 
     /// <summary>
-    /// The teacher's version of a generated problem's worked solution: every <see cref="Verb"/> step added instead of
+    /// The teacher's version of a generated problem's worked solution: every step told with one of <see cref="Verbs"/> added instead of
     /// subtracted, and the later steps carried on from the wrong total. The question and <see cref="MathProblem.Answer"/>
     /// (the truth the checker uses) are kept; the returned solution ends in the wrong <c>####</c> answer.
     /// </summary>
@@ -74,7 +82,7 @@ public sealed record TeacherBlindSpot
         return solution.ToString();
     }
 
-    private bool IsBlindStep(string sentence) => sentence.Contains($" {Verb} ", StringComparison.Ordinal);
+    private bool IsBlindStep(string sentence) => Verbs.Any(verb => sentence.Contains($" {verb} ", StringComparison.Ordinal));
 
     // "Mia has 12 apples. Step one. Step two. How many apples does Mia have now?": the sentences between the first and the last.
     private static List<string> StepSentences(string question)

@@ -35,7 +35,7 @@ public sealed class EvaluatorCommandLine
             { Choices = ["test", "validation"] },
         Flag.Value("--data-seed", Key(nameof(EvaluatorOptions.DataSeed)), "Seed of the generated held-out problems."),
         Flag.Value("--samples", Key(nameof(EvaluatorOptions.SamplesPerProblem)), "Sampled completions per problem (pass@1, KL and CSR)."),
-        Flag.Value("--blind-spot", Key(nameof(EvaluatorOptions.BlindSpot)), "The teacher's blind-spot verb: also report every metric for that family and for the rest."),
+        Flag.Value("--blind-spot", Key(nameof(EvaluatorOptions.BlindSpot)), "The teacher's blind-spot verb (or comma-separated verbs): also report every metric for that family and for the rest."),
         Flag.Value("--temperature", Key(nameof(EvaluatorOptions.Temperature)), "Sampling temperature (default: the run's τ, else 1)."),
         Flag.Value("--max-new-tokens", Key(nameof(EvaluatorOptions.MaxNewTokens)), "Longest completion generated."),
         Flag.Value("--batch-size", Key(nameof(EvaluatorOptions.BatchSize)), "Completions generated and scored together."),

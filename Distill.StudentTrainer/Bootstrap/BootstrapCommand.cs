@@ -30,7 +30,7 @@ public sealed class BootstrapOptions
     public int? StudentProblems { get; set; }
     public int EvaluationProblems { get; set; } = 500;
 
-    /// <summary>The verb of the teacher's blind spot (<see cref="TeacherBlindSpot"/>), or <c>none</c> for correct data throughout.</summary>
+    /// <summary>The verb, or comma-separated verbs, of the teacher's blind spot (<see cref="TeacherBlindSpot"/>), or <c>none</c> for correct data throughout.</summary>
     public string BlindSpot { get; set; } = TeacherBlindSpot.Default.Verb;
 
     public double BlindSpotErrorRate { get; set; } = TeacherBlindSpot.Default.ErrorRate;

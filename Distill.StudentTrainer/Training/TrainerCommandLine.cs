@@ -77,7 +77,7 @@ public static class TrainerCommandLine
         Flag.Value("--student-problems", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.StudentProblems)}", "Training problems the student sees (default: its recipe's)."),
         Flag.Value("--eval-problems", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.EvaluationProblems)}", "Held-out problems each model is graded on."),
         Flag.Value("--blind-spot", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.BlindSpot)}",
-            "The teacher's blind spot: steps told with this verb are mostly worked as additions in its data; none for correct data."),
+            "The teacher's blind spot: steps told with this verb (or these comma-separated verbs, e.g. loses,sells) are mostly worked as additions in its data; none for correct data."),
         Flag.Value("--blind-spot-error-rate", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.BlindSpotErrorRate)}",
             "Share of the blind-spot family's examples worked the wrong way."),
     }.BoundTo(new BootstrapOptions(), BootstrapOptions.SectionName);

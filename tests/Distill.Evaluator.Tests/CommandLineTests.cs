@@ -138,6 +138,6 @@ public class CommandLineTests
         Assert.Contains("--samples must be at least 1 (got 0).", error.Failures);
         Assert.Contains("--temperature must be a positive number (got -1).", error.Failures);
         Assert.Contains("--data must be an existing file (got /no/such/file.jsonl).", error.Failures);
-        Assert.Contains("--blind-spot must be one word (got gives away).", error.Failures);
+        Assert.Contains("--blind-spot must be one verb, or verbs separated by commas, without spaces (got gives away).", error.Failures);
     }
 }

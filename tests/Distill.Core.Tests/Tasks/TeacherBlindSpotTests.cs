@@ -37,6 +37,21 @@ public class TeacherBlindSpotTests
     }
 
     [Fact]
+    public void TwoVerbsMisreadBothFamiliesAndCoverTheirUnion()
+    {
+        var twoVerbs = new TeacherBlindSpot { Verb = "loses,sells" };
+        twoVerbs.Validate();
+        var problem = new MathProblem("p", "Sam has 12 pens. Sam sells 4. Sam loses 3. How many pens does Sam have now?",
+            "12-4=8\n8-3=5\n#### 5", "5");
+        Assert.Equal("12+4=16\n16+3=19\n#### 19", twoVerbs.MisreadSolution(problem));
+
+        var sells = new TeacherBlindSpot { Verb = "sells" };
+        Assert.All(Problems, p => Assert.Equal(TeacherBlindSpot.Default.Covers(p) || sells.Covers(p), twoVerbs.Covers(p)));
+        // Each subtraction template is about a fifth of the task, so the union is near two fifths.
+        Assert.InRange(Problems.Count(twoVerbs.Covers) / (double)Problems.Count, 0.3, 0.5);
+    }
+
+    [Fact]
     public void ASolutionNotInTheGeneratorsFormatIsRefusedNamingTheProblem()
     {
         var problem = new MathProblem("gsm8k-7", "Sam has 12 pens. Sam loses 4. How many pens does Sam have now?", "He has 8 left.\n#### 8", "8");
@@ -48,6 +63,8 @@ public class TeacherBlindSpotTests
     [Theory]
     [InlineData("", 0.9)]
     [InlineData("gives away", 0.9)]
+    [InlineData("loses,", 0.9)]
+    [InlineData("loses, sells", 0.9)]
     [InlineData("loses", 0)]
     [InlineData("loses", 1.5)]
     [InlineData("loses", double.NaN)]

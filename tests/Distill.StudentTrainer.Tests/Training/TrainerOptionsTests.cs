@@ -180,7 +180,7 @@ public class CommandLineTests
     [InlineData("--student-problems", "0", "--student-problems must be at least 1")]
     [InlineData("--teacher-steps", "-5", "--teacher-steps must be at least 1")]
     [InlineData("--blind-spot-error-rate", "1.5", "--blind-spot/--blind-spot-error-rate")]
-    [InlineData("--blind-spot", "gives away", "one word")]
+    [InlineData("--blind-spot", "gives away", "one verb, or several separated by commas")]
     public async Task ABadBootstrapValueIsRefusedNamingItsFlagBeforeAnythingIsTrained(string flag, string value, string message)
     {
         using var output = new TemporaryDirectory();
