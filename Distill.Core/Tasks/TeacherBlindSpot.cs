@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Serialization;
 
 namespace Distill.Core.Tasks;
 
@@ -25,7 +26,8 @@ public sealed record TeacherBlindSpot
     /// </summary>
     public string Verb { get; init; } = "loses";
 
-    /// <summary>The verbs <see cref="Verb"/> names.</summary>
+    /// <summary>The verbs <see cref="Verb"/> names (not written out: <see cref="Verb"/> says it).</summary>
+    [JsonIgnore]
     public IReadOnlyList<string> Verbs => Verb.Split(',');
 
     /// <summary>Share of the family's training examples worked the wrong way; in (0, 1].</summary>

@@ -49,6 +49,11 @@ public class TeacherBlindSpotTests
         Assert.All(Problems, p => Assert.Equal(TeacherBlindSpot.Default.Covers(p) || sells.Covers(p), twoVerbs.Covers(p)));
         // Each subtraction template is about a fifth of the task, so the union is near two fifths.
         Assert.InRange(Problems.Count(twoVerbs.Covers) / (double)Problems.Count, 0.3, 0.5);
+
+        // bootstrap.json keeps the one field it always had, and reads back to the same blind spot.
+        var json = System.Text.Json.JsonSerializer.Serialize(twoVerbs);
+        Assert.Equal("""{"Verb":"loses,sells","ErrorRate":0.9}""", json);
+        Assert.Equal(twoVerbs, System.Text.Json.JsonSerializer.Deserialize<TeacherBlindSpot>(json));
     }
 
     [Fact]
