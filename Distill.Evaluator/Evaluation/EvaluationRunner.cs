@@ -49,22 +49,24 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
     }
 
     /// <summary>
-    /// One line: accuracy, mean KL and CSR at d from the starting student (step 0, when evaluated) to the final
+    /// One line: accuracy, mean KL and CSR at d (with its 95 % bootstrap interval over problems, so a reader can tell a
+    /// change from the noise of a small held-out set) from the starting student (step 0, when evaluated) to the final
     /// checkpoint, and where the final report is.
     /// </summary>
     public static string RunSummary(RunDirectory run, int finalStep)
     {
         var after = EvaluationStore.Read(run, finalStep)!.Evaluation!;
         var before = finalStep == 0 ? null : EvaluationStore.Read(run, 0)?.Evaluation;
-        string Change(Func<CheckpointEvaluation, double> value, string format) =>
-            before is null ? value(after).ToString(format, System.Globalization.CultureInfo.InvariantCulture)
-                : $"{value(before).ToString(format, System.Globalization.CultureInfo.InvariantCulture)} → {value(after).ToString(format, System.Globalization.CultureInfo.InvariantCulture)}";
+        string Change(Func<CheckpointEvaluation, string> value) => before is null ? value(after) : $"{value(before)} → {value(after)}";
+        static string Number(double value, string format) => value.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+        static string Satisfaction(CheckpointEvaluation e) =>
+            $"{Number(e.Metrics.SatisfactionRate * 100, "0.0")} % ({Number(e.Metrics.SatisfactionRateLow * 100, "0.0")}–{Number(e.Metrics.SatisfactionRateHigh * 100, "0.0")})";
         var report = Path.Combine(run.EvaluationPath(finalStep), EvaluationReportWriter.SummaryFileName);
         return $"{Distill.ServiceDefaults.ServiceConsoleSignals.RunComplete} {(before is null ? $"step {finalStep}" : $"step 0 → {finalStep}")}: " +
-               $"accuracy {Change(e => e.Metrics.GreedyAccuracy * 100, "0.0")} %, " +
-               $"mean KL {Change(e => e.Metrics.CostMean, "0.00")}, " +
-               $"CSR at d = {after.Constraint.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture)} {Change(e => e.Metrics.SatisfactionRate * 100, "0.0")} % " +
-               $"({CostEstimators.Spelling(after.Constraint.Estimator)} KL). Report: {report}";
+               $"accuracy {Change(e => Number(e.Metrics.GreedyAccuracy * 100, "0.0"))} %, " +
+               $"mean KL {Change(e => Number(e.Metrics.CostMean, "0.00"))}, " +
+               $"CSR at d = {Number(after.Constraint.Threshold, "R")} {Change(Satisfaction)} " +
+               $"({CostEstimators.Spelling(after.Constraint.Estimator)} KL; 95 % intervals over problems). Report: {report}";
     }
 
     /// <summary>

@@ -78,4 +78,19 @@ public class ReportTests
         Assert.Equal(0.75, stored.Evaluation!.Metrics.SatisfactionRate);
         Assert.Equal(8, stored.Evaluation.SequenceCosts.Count);
     }
+
+    [Fact]
+    public void TheRunSummaryGivesEachCsrWithItsIntervalFromTheStartToTheFinalCheckpoint()
+    {
+        using var directory = new TemporaryDirectory();
+        var run = TestRuns.CreateRun(directory.Combine("run-b"), "run-b", threshold: 0.6);
+        TestRuns.StoreEvaluation(run, TestRuns.Evaluation("run-b", 0, accuracy: 0.58, satisfaction: 0.5, costMean: 1.25, threshold: 0.6));
+        TestRuns.StoreEvaluation(run, TestRuns.Evaluation("run-b", 30, accuracy: 0.615, satisfaction: 0.85, costMean: 0.5, threshold: 0.6));
+
+        var summary = EvaluationRunner.RunSummary(run, 30);
+
+        Assert.StartsWith("Run complete: step 0 → 30: accuracy 58.0 → 61.5 %, mean KL 1.25 → 0.50, ", summary);
+        Assert.Contains("CSR at d = 0.6 50.0 % (40.0–60.0) → 85.0 % (75.0–95.0) (top-k-exact KL; 95 % intervals over problems).", summary);
+        Assert.EndsWith(Path.Combine(run.EvaluationPath(30), EvaluationReportWriter.SummaryFileName), summary);
+    }
 }
