@@ -58,14 +58,14 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
         var after = EvaluationStore.Read(run, finalStep)!.Evaluation!;
         var before = finalStep == 0 ? null : EvaluationStore.Read(run, 0)?.Evaluation;
         string Change(Func<CheckpointEvaluation, string> value) => before is null ? value(after) : $"{value(before)} → {value(after)}";
-        static string Number(double value, string format) => value.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+        // The same interval notation as the evaluation's summary.md, so the console and the report read alike.
         static string Satisfaction(CheckpointEvaluation e) =>
-            $"{Number(e.Metrics.SatisfactionRate * 100, "0.0")} % ({Number(e.Metrics.SatisfactionRateLow * 100, "0.0")}–{Number(e.Metrics.SatisfactionRateHigh * 100, "0.0")})";
+            $"{Format.Percent(e.Metrics.SatisfactionRate)} ({Format.Percent(e.Metrics.SatisfactionRateLow)} – {Format.Percent(e.Metrics.SatisfactionRateHigh)})";
         var report = Path.Combine(run.EvaluationPath(finalStep), EvaluationReportWriter.SummaryFileName);
-        return $"{Distill.ServiceDefaults.ServiceConsoleSignals.RunComplete} {(before is null ? $"step {finalStep}" : $"step 0 → {finalStep}")}: " +
-               $"accuracy {Change(e => Number(e.Metrics.GreedyAccuracy * 100, "0.0"))} %, " +
-               $"mean KL {Change(e => Number(e.Metrics.CostMean, "0.00"))}, " +
-               $"CSR at d = {Number(after.Constraint.Threshold, "R")} {Change(Satisfaction)} " +
+        return Format.Invariant($"{Distill.ServiceDefaults.ServiceConsoleSignals.RunComplete} {(before is null ? $"step {finalStep}" : $"step 0 → {finalStep}")}: ") +
+               $"accuracy {Change(e => Format.Percent(e.Metrics.GreedyAccuracy))}, " +
+               $"mean KL {Change(e => Format.Invariant($"{e.Metrics.CostMean:0.00}"))}, " +
+               Format.Invariant($"CSR at d = {after.Constraint.Threshold} ") + $"{Change(Satisfaction)} " +
                $"({CostEstimators.Spelling(after.Constraint.Estimator)} KL; 95 % intervals over problems). Report: {report}";
     }
 

@@ -89,8 +89,8 @@ public class ReportTests
 
         var summary = EvaluationRunner.RunSummary(run, 30);
 
-        Assert.StartsWith("Run complete: step 0 → 30: accuracy 58.0 → 61.5 %, mean KL 1.25 → 0.50, ", summary);
-        Assert.Contains("CSR at d = 0.6 50.0 % (40.0–60.0) → 85.0 % (75.0–95.0) (top-k-exact KL; 95 % intervals over problems).", summary);
+        Assert.StartsWith("Run complete: step 0 → 30: accuracy 58.0 % → 61.5 %, mean KL 1.25 → 0.50, ", summary);
+        Assert.Contains("CSR at d = 0.6 50.0 % (40.0 % – 60.0 %) → 85.0 % (75.0 % – 95.0 %) (top-k-exact KL; 95 % intervals over problems).", summary);
         Assert.EndsWith(Path.Combine(run.EvaluationPath(30), EvaluationReportWriter.SummaryFileName), summary);
     }
 }
