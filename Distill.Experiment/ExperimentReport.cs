@@ -4,6 +4,7 @@ using Distill.Core.Configuration;
 using Distill.Core.Divergence;
 using Distill.Core.Runs;
 using Distill.Evaluator.Evaluation;
+using Distill.Evaluator.Reports;
 
 namespace Distill.Experiment;
 
@@ -330,20 +331,11 @@ public sealed class ExperimentReport
             : string.Join(", ", new[] { ExperimentPlan.Number(o.LearningRate) }
                 .Concat(o.MethodLearningRateValues.Select(p => $"{p.Key} {ExperimentPlan.Number(p.Value)}")));
 
-    private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
+    private static string Invariant(FormattableString value) => Format.Invariant(value);
 
-    /// <summary>
-    /// <paramref name="value"/> to <paramref name="decimals"/> places with a typographic minus, rounded before the sign
-    /// is chosen: .NET prints a negative value that rounds to zero as "-+0.00" under a "+0.00;−0.00" format.
-    /// </summary>
-    public static string Signed(double value, int decimals, bool plus = true)
-    {
-        var rounded = Math.Round(value, decimals, MidpointRounding.AwayFromZero);
-        var magnitude = Math.Abs(rounded).ToString("F" + decimals, CultureInfo.InvariantCulture);
-        return rounded < 0 ? "−" + magnitude : plus ? "+" + magnitude : magnitude;
-    }
+    private static string Signed(double value, int decimals, bool plus = true) => Format.Signed(value, decimals, plus);
 
-    private static string Percent(double share) => Invariant($"{100 * share:0.0} %");
+    private static string Percent(double share) => Format.Percent(share);
 
     private static string Percent(Spread spread) => Invariant($"{100 * spread.Mean:0.0} ± {100 * spread.StandardDeviation:0.0} %");
 

@@ -49,9 +49,9 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
     }
 
     /// <summary>
-    /// One line: accuracy, mean KL and CSR at d (with its 95 % bootstrap interval over problems, so a reader can tell a
-    /// change from the noise of a small held-out set) from the starting student (step 0, when evaluated) to the final
-    /// checkpoint, and where the final report is.
+    /// One line: accuracy, mean KL and CSR at d (with its 95 % bootstrap interval over problems) from the starting
+    /// student (step 0, when evaluated) to the final checkpoint, the CSR's change with its interval paired by problem
+    /// (so a reader can tell a change from the noise of a small held-out set), and where the final report is.
     /// </summary>
     public static string RunSummary(RunDirectory run, int finalStep)
     {
@@ -61,13 +61,27 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
         // The same interval notation as the evaluation's summary.md, so the console and the report read alike.
         static string Satisfaction(CheckpointEvaluation e) =>
             $"{Format.Percent(e.Metrics.SatisfactionRate)} ({Format.Percent(e.Metrics.SatisfactionRateLow)} – {Format.Percent(e.Metrics.SatisfactionRateHigh)})";
+        var paired = before is not null && ArePaired(before, after)
+            ? MetricsAggregation.SatisfactionChangeOf(before.SequenceCosts, after.SequenceCosts, after.HeldOut.SamplesPerProblem, after.Constraint.Threshold)
+            : (SatisfactionChange?)null;
+        var change = paired is { } c
+            ? $", change {Format.Signed(100 * c.Change, 1)} points ({Format.Signed(100 * c.Low, 1, plus: false)} to {Format.Signed(100 * c.High, 1, plus: false)})"
+            : "";
         var report = Path.Combine(run.EvaluationPath(finalStep), EvaluationReportWriter.SummaryFileName);
         return Format.Invariant($"{Distill.ServiceDefaults.ServiceConsoleSignals.RunComplete} {(before is null ? $"step {finalStep}" : $"step 0 → {finalStep}")}: ") +
                $"accuracy {Change(e => Format.Percent(e.Metrics.GreedyAccuracy))}, " +
                $"mean KL {Change(e => Format.Invariant($"{e.Metrics.CostMean:0.00}"))}, " +
-               Format.Invariant($"CSR at d = {after.Constraint.Threshold} ") + $"{Change(Satisfaction)} " +
-               $"({CostEstimators.Spelling(after.Constraint.Estimator)} KL; 95 % intervals over problems). Report: {report}";
+               Format.Invariant($"CSR at d = {after.Constraint.Threshold} ") + $"{Change(Satisfaction)}{change} " +
+               $"({CostEstimators.Spelling(after.Constraint.Estimator)} KL; 95 % bootstrap intervals over problems" +
+               $"{(paired is null ? "" : ", the change's paired by problem")}). Report: {report}";
     }
+
+    // The CSR's change is paired by problem only when both evaluations drew the same samples' worth of the same problems
+    // against the same constraint, and only in sequence scope, where a sample is within budget exactly when C ≤ d.
+    private static bool ArePaired(CheckpointEvaluation before, CheckpointEvaluation after) =>
+        before.HeldOut == after.HeldOut && before.Constraint == after.Constraint && after.Constraint.Scope == BudgetScope.Sequence &&
+        before.SequenceCosts.Count == after.SequenceCosts.Count &&
+        after.SequenceCosts.Count == after.HeldOut.Problems * after.HeldOut.SamplesPerProblem;
 
     /// <summary>
     /// The run's newest announced checkpoint, evaluated now unless it already has a result (the dashboard's "Evaluate

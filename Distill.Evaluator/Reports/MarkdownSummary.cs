@@ -52,9 +52,20 @@ public static class MarkdownSummary
 }
 
 /// <summary>How reports write numbers and names, the same in Markdown, the console and plots.</summary>
-internal static class Format
+public static class Format
 {
     public static string Percent(double share) => (100 * share).ToString("0.0", CultureInfo.InvariantCulture) + " %";
+
+    /// <summary>
+    /// <paramref name="value"/> to <paramref name="decimals"/> places with a typographic minus, rounded before the sign
+    /// is chosen: .NET prints a negative value that rounds to zero as "-+0.00" under a "+0.00;−0.00" format.
+    /// </summary>
+    public static string Signed(double value, int decimals, bool plus = true)
+    {
+        var rounded = Math.Round(value, decimals, MidpointRounding.AwayFromZero);
+        var magnitude = Math.Abs(rounded).ToString("F" + decimals, CultureInfo.InvariantCulture);
+        return rounded < 0 ? "−" + magnitude : plus ? "+" + magnitude : magnitude;
+    }
 
     public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

@@ -87,6 +87,34 @@ public class MetricsAggregationTests
     }
 
     [Fact]
+    public void TheChangeInCsrIsPairedByProblem()
+    {
+        // Twenty problems × four samples, d = 1: ten easy (every sample within budget, before and after) and ten hard
+        // (none within before, one of four after). The CSR goes from 50 % to 62.5 %; each CSR's own interval is wide,
+        // since a problem is all in or all out, but the change is the same 0 or ¼ whichever problems are drawn.
+        double[] Costs(int hardWithin) => Enumerable.Range(0, 20).SelectMany(problem => problem < 10
+            ? new[] { 0.1, 0.2, 0.3, 0.4 }
+            : Enumerable.Range(0, 4).Select(sample => sample < hardWithin ? 0.5 : 3.0)).ToArray();
+        var before = Costs(hardWithin: 0);
+        var after = Costs(hardWithin: 1);
+
+        var change = MetricsAggregation.SatisfactionChangeOf(before, after, samplesPerProblem: 4, threshold: 1.0);
+
+        Assert.Equal(0.125, change.Change, 12);
+        Assert.InRange(change.Low, 0.05, 0.125);
+        Assert.InRange(change.High, 0.125, 0.2);
+        var beforeProblems = Enumerable.Range(0, 20).Select(problem => new ProblemOutcome(true, 1,
+            before.Skip(4 * problem).Take(4).Select(cost => new SampledCompletion(true, 1, cost, cost <= 1.0)).ToArray())).ToArray();
+        var (low, high) = MetricsAggregation.SatisfactionInterval(beforeProblems);
+        Assert.True(high - low > 2 * (change.High - change.Low), $"unpaired {low}–{high}, paired {change.Low}–{change.High}");
+        Assert.Equal(change, MetricsAggregation.SatisfactionChangeOf(before, after, 4, 1.0));
+
+        Assert.Equal(new SatisfactionChange(0, 0, 0), MetricsAggregation.SatisfactionChangeOf(after, after, 4, 1.0));
+        Assert.Throws<ArgumentException>(() => MetricsAggregation.SatisfactionChangeOf(before, after.Take(76).ToArray(), 4, 1.0));
+        Assert.Throws<ArgumentException>(() => MetricsAggregation.SatisfactionChangeOf(before, after, 3, 1.0));
+    }
+
+    [Fact]
     public void TheSweepIsSortedAndIncludesTheRunsThreshold()
     {
         var metrics = MetricsAggregation.Summarize(Problems, threshold: 1.0, [4.0, 0.0, 2.0, 1.0], teacherAccuracy: null);

@@ -80,17 +80,40 @@ public class ReportTests
     }
 
     [Fact]
-    public void TheRunSummaryGivesEachCsrWithItsIntervalFromTheStartToTheFinalCheckpoint()
+    public void TheRunSummaryGivesEachCsrWithItsIntervalAndTheChangePairedByProblem()
     {
         using var directory = new TemporaryDirectory();
         var run = TestRuns.CreateRun(directory.Combine("run-b"), "run-b", threshold: 0.6);
-        TestRuns.StoreEvaluation(run, TestRuns.Evaluation("run-b", 0, accuracy: 0.58, satisfaction: 0.5, costMean: 1.25, threshold: 0.6));
-        TestRuns.StoreEvaluation(run, TestRuns.Evaluation("run-b", 30, accuracy: 0.615, satisfaction: 0.85, costMean: 0.5, threshold: 0.6));
+        // Four problems × two samples, within d = 0.6: 1, 1, 2, 0 of each problem's two at step 0; 2, 2, 2, 1 at step 30.
+        TestRuns.StoreEvaluation(run, TestRuns.Evaluation("run-b", 0, accuracy: 0.58, satisfaction: 0.5, costMean: 1.25, threshold: 0.6,
+            costs: [0.5, 1.0, 0.2, 2.0, 0.1, 0.3, 5.0, 4.0]));
+        TestRuns.StoreEvaluation(run, TestRuns.Evaluation("run-b", 30, accuracy: 0.615, satisfaction: 0.875, costMean: 0.5, threshold: 0.6,
+            costs: [0.5, 0.4, 0.2, 0.6, 0.1, 0.3, 5.0, 0.5]));
 
         var summary = EvaluationRunner.RunSummary(run, 30);
 
         Assert.StartsWith("Run complete: step 0 → 30: accuracy 58.0 % → 61.5 %, mean KL 1.25 → 0.50, ", summary);
-        Assert.Contains("CSR at d = 0.6 50.0 % (40.0 % – 60.0 %) → 85.0 % (75.0 % – 95.0 %) (top-k-exact KL; 95 % intervals over problems).", summary);
+        // Per-problem gains of ½, ½, 0, ½: the change is 37.5 points; resampling four problems, the 2.5th percentile is
+        // one gaining problem of four (12.5) and the 97.5th all four (50.0).
+        Assert.Contains("CSR at d = 0.6 50.0 % (40.0 % – 60.0 %) → 87.5 % (77.5 % – 97.5 %), change +37.5 points (12.5 to 50.0) " +
+                        "(top-k-exact KL; 95 % bootstrap intervals over problems, the change's paired by problem).", summary);
         Assert.EndsWith(Path.Combine(run.EvaluationPath(30), EvaluationReportWriter.SummaryFileName), summary);
+    }
+
+    [Fact]
+    public void TheRunSummaryPairsNoChangeAcrossDifferentHeldOutSets()
+    {
+        using var directory = new TemporaryDirectory();
+        var run = TestRuns.CreateRun(directory.Combine("run-c"), "run-c", threshold: 0.6);
+        TestRuns.StoreEvaluation(run, TestRuns.Evaluation("run-c", 0, accuracy: 0.58, satisfaction: 0.5, costMean: 1.25, threshold: 0.6) with
+        {
+            HeldOut = new HeldOutSettings("generated-test-seed-2", 4, 2, 1.0, 64, 1),
+        });
+        TestRuns.StoreEvaluation(run, TestRuns.Evaluation("run-c", 30, accuracy: 0.615, satisfaction: 0.875, costMean: 0.5, threshold: 0.6));
+
+        var summary = EvaluationRunner.RunSummary(run, 30);
+
+        Assert.Contains("→ 87.5 % (77.5 % – 97.5 %) (top-k-exact KL; 95 % bootstrap intervals over problems).", summary);
+        Assert.DoesNotContain("change", summary);
     }
 }
