@@ -80,7 +80,7 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
     // against the same constraint, and only in sequence scope, where a sample is within budget exactly when C ≤ d.
     private static bool ArePaired(CheckpointEvaluation before, CheckpointEvaluation after) =>
         before.HeldOut == after.HeldOut && before.Constraint == after.Constraint && after.Constraint.Scope == BudgetScope.Sequence &&
-        before.SequenceCosts.Count == after.SequenceCosts.Count &&
+        after.HeldOut.SamplesPerProblem >= 1 && after.SequenceCosts.Count > 0 && before.SequenceCosts.Count == after.SequenceCosts.Count &&
         after.SequenceCosts.Count == after.HeldOut.Problems * after.HeldOut.SamplesPerProblem;
 
     /// <summary>
