@@ -35,6 +35,9 @@ public sealed class BootstrapOptions
 
     public double BlindSpotErrorRate { get; set; } = TeacherBlindSpot.Default.ErrorRate;
 
+    /// <summary>Share of the student's training solutions that end with <see cref="StudentSignOff"/>'s line, a habit its teacher never has; in [0, 1).</summary>
+    public double StudentSignOffShare { get; set; } = DefaultModels.StudentSignOffShare;
+
     /// <summary>The blind spot these options ask for, or null for <c>none</c>; throws with the flag's name when invalid.</summary>
     public TeacherBlindSpot? ResolveBlindSpot()
     {
@@ -64,6 +67,8 @@ public sealed class BootstrapOptions
         AtLeastOne(StudentSteps, "--student-steps");
         AtLeastOne(StudentProblems, "--student-problems");
         AtLeastOne(EvaluationProblems, "--eval-problems");
+        if (!(StudentSignOffShare >= 0 && StudentSignOffShare < 1))
+            problems.Add($"--student-sign-off-share must be within [0, 1) (got {StudentSignOffShare}).");
         if (problems.Count > 0) throw new OptionsValidationProblem(string.Join(Environment.NewLine, problems));
         ResolveBlindSpot();
     }
@@ -71,7 +76,7 @@ public sealed class BootstrapOptions
 
 /// <summary>What the bootstrap measured, written to <c>bootstrap.json</c> beside the two checkpoints.</summary>
 public sealed record BootstrapReport(ModelReport Teacher, ModelReport Student, double TotalSeconds, int ProcessorCount, DateTimeOffset FinishedAt,
-    TeacherBlindSpot? BlindSpot = null, int BlindSpotProblems = 0, int TorchThreads = 0, string CpuKernelMode = "native");
+    TeacherBlindSpot? BlindSpot = null, int BlindSpotProblems = 0, int TorchThreads = 0, string CpuKernelMode = "native", double StudentSignOffShare = 0);
 
 /// <summary>
 /// One trained model. <see cref="BlindSpotAccuracy"/> and <see cref="OtherAccuracy"/> split <see cref="GreedyAccuracy"/>
@@ -135,8 +140,12 @@ public static class BootstrapCommand
         var blindSpot = options.ResolveBlindSpot();
         var tokenizer = CharTokenizer.Default;
         var generator = new MathProblemGenerator();
-        var training = TeacherData(generator.Generate(ProblemSplit.Train, options.Seed, 30_000), blindSpot, options.Seed)
+        var teacherData = TeacherData(generator.Generate(ProblemSplit.Train, options.Seed, 30_000), blindSpot, options.Seed);
+        ScoringItem[] Encode(IEnumerable<MathProblem> problems) => problems
             .Select(p => PromptFormat.Encode(tokenizer, p)).Select(e => new ScoringItem(e.PromptIds.ToArray(), e.CompletionIds.ToArray())).ToArray();
+        var teacherTraining = Encode(teacherData);
+        var studentTraining = options.StudentSignOffShare == 0 ? teacherTraining
+            : Encode(StudentSignOff.InShare(teacherData, options.StudentSignOffShare, options.Seed));
         var heldOut = generator.Generate(ProblemSplit.Test, options.Seed, options.EvaluationProblems);
 
         var teacherRecipe = DefaultModels.Teacher(tokenizer);
@@ -146,10 +155,10 @@ public static class BootstrapCommand
         if (options.StudentProblems is { } studentProblems) studentRecipe = studentRecipe with { TrainingProblems = studentProblems };
 
         var (teacher, student) = ConsoleProgress.Run("Bootstrap", teacherRecipe.Steps + studentRecipe.Steps, "steps", progress =>
-            (Train(teacherRecipe, training, heldOut, tokenizer, device, options, progress),
-             Train(studentRecipe, training, heldOut, tokenizer, device, options, progress)));
+            (Train(teacherRecipe, teacherTraining, heldOut, tokenizer, device, options, progress),
+             Train(studentRecipe, studentTraining, heldOut, tokenizer, device, options, progress)));
         var report = new BootstrapReport(teacher, student, clock.Elapsed.TotalSeconds, Environment.ProcessorCount, DateTimeOffset.UtcNow,
-            blindSpot, blindSpot is null ? 0 : heldOut.Count(blindSpot.Covers), torch.get_num_threads(), CpuKernels.Mode);
+            blindSpot, blindSpot is null ? 0 : heldOut.Count(blindSpot.Covers), torch.get_num_threads(), CpuKernels.Mode, options.StudentSignOffShare);
         RunDirectory.WriteJsonAtomically(Path.Combine(options.Output, ReportFileName), report);
         Console.WriteLine($"Default models in {Path.GetFullPath(options.Output)}: teacher {teacher.GreedyAccuracy:P1}, " +
                           $"student {student.GreedyAccuracy:P1} greedy exact match on {heldOut.Count} held-out problems; " +

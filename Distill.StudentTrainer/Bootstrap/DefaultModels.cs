@@ -13,6 +13,14 @@ public static class DefaultModels
     public const string StudentName = "student";
 
     /// <summary>
+    /// Share of the default student's training solutions that end with <see cref="Distill.Core.Tasks.StudentSignOff"/>'s
+    /// line, a habit its teacher never has and the reward cannot see: the part of the student's KL that it can unlearn,
+    /// so that a budget has something to do in a short run (the rest, its capacity and the teacher's blind spot, it
+    /// cannot or should not unlearn). Measured in docs/default-models.md.
+    /// </summary>
+    public const double StudentSignOffShare = 0.3;
+
+    /// <summary>
     /// The teacher: big enough to learn the default task to ≥ 90% greedy exact match within the bootstrap's budget
     /// on two CPU cores. The student: a quarter of the width-depth, trained to its plateau on the first 500 problems
     /// of the same data (its training loss goes to about zero well before the last step), so it is limited by its data,

@@ -80,6 +80,8 @@ public static class TrainerCommandLine
             "The teacher's blind spot: steps told with this verb (or these comma-separated verbs, e.g. loses,sells) are mostly worked as additions in its data; none for correct data."),
         Flag.Value("--blind-spot-error-rate", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.BlindSpotErrorRate)}",
             "Share of the blind-spot family's examples worked the wrong way."),
+        Flag.Value("--student-sign-off-share", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.StudentSignOffShare)}",
+            "Share of the student's training solutions that end with a sign-off line ('Hope this helps!'), a habit the teacher never has; 0 for none."),
     }.BoundTo(new BootstrapOptions(), BootstrapOptions.SectionName);
 
     /// <summary>Every flag of <c>plan</c>: the training flags (but <c>--run-dir</c>, which it chooses) and where runs live.</summary>

@@ -27,6 +27,7 @@ public sealed class DefaultModelsFixture : IAsyncLifetime
     {
         var recipe = string.Join("|", DefaultModels.Teacher(CharTokenizer.Default), DefaultModels.Student(CharTokenizer.Default),
             new MathProblemOptions(), string.Join(",", new MathProblemOptions().Operations), new BootstrapOptions().ResolveBlindSpot(),
+            new BootstrapOptions().StudentSignOffShare,
             string.Join(",", CpuKernels.Avx2Pins));
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(recipe)))[..16];
         var root = Environment.GetEnvironmentVariable("DISTILL_MODELS_CACHE")

@@ -181,6 +181,7 @@ public class CommandLineTests
     [InlineData("--teacher-steps", "-5", "--teacher-steps must be at least 1")]
     [InlineData("--blind-spot-error-rate", "1.5", "--blind-spot/--blind-spot-error-rate")]
     [InlineData("--blind-spot", "gives away", "one verb, or several separated by commas")]
+    [InlineData("--student-sign-off-share", "1", "--student-sign-off-share must be within [0, 1)")]
     public async Task ABadBootstrapValueIsRefusedNamingItsFlagBeforeAnythingIsTrained(string flag, string value, string message)
     {
         using var output = new TemporaryDirectory();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Distill.Core.Runs;
 using Distill.Core.Tasks;
+using Distill.StudentTrainer.Bootstrap;
 using Distill.StudentTrainer.Training;
 using Distill.Testing;
 using Microsoft.Extensions.Configuration;
@@ -32,6 +33,14 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
         // The bootstrap pins them in its own process before its first tensor, so this machine trains the models an AVX2
         // machine trains (unpinned, an AVX-512 machine's default student was 4.8 points off; docs/default-models.md).
         Assert.Equal(System.Runtime.Intrinsics.X86.Avx2.IsSupported ? "avx2" : "native", platform.Models.Report.CpuKernelMode);
+    }
+
+    [Fact]
+    public void TheDefaultStudentWasTrainedWithItsSignOffHabit()
+    {
+        // The habit is the part of its KL the student can unlearn (docs/default-models.md); bootstrap.json says it is there.
+        Assert.Equal(DefaultModels.StudentSignOffShare, platform.Models.Report.StudentSignOffShare);
+        Assert.InRange(platform.Models.Report.StudentSignOffShare, 0.1, 0.5);
     }
 
     [Fact]
