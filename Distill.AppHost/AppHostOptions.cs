@@ -56,8 +56,11 @@ public sealed class AppHostOptions
     /// </summary>
     public string Cache { get; set; } = "auto";
 
-    /// <summary>Held-out problems the evaluator scores each checkpoint on.</summary>
-    public int EvalProblems { get; set; } = 64;
+    /// <summary>
+    /// Held-out problems the evaluator scores each checkpoint on. 64 left a change of 9 points in greedy accuracy within
+    /// the noise (about 5.6 points of standard error, paired); 256 halves that, for about 15 s more per evaluation.
+    /// </summary>
+    public int EvalProblems { get; set; } = 256;
 
     /// <summary>Start the Aspire dashboard (traces, logs, metrics, resource commands).</summary>
     public bool Dashboard { get; set; } = true;

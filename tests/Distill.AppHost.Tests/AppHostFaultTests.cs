@@ -80,7 +80,8 @@ public sealed class AppHostFaultTests : IDisposable
             // Named after the objective, d and seed, and a hash of the student and dataset.
             var derived = Assert.Single(Directory.GetDirectories(data.RunsDirectory, "lagrangian-d5-s1-*"));
             Assert.Contains(second.Output, line => line.Contains($"run directory {derived}: a new run, since {defaultRun} was started with other settings"));
-            Assert.Contains(second.Output, line => line.Contains("--objective lagrangian (the run has cmdp)") && line.Contains("--threshold 5 (the run has 3)"));
+            var defaultThreshold = new AppHostOptions().Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Contains(second.Output, line => line.Contains("--objective lagrangian (the run has cmdp)") && line.Contains($"--threshold 5 (the run has {defaultThreshold})"));
             using (var run = JsonDocument.Parse(File.ReadAllText(Path.Combine(derived, "run.json"))))
             {
                 Assert.Equal("lagrangian", run.RootElement.GetProperty("objective").GetString());
