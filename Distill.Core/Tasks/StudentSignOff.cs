@@ -4,7 +4,7 @@ namespace Distill.Core.Tasks;
 /// A habit that the default student has and its teacher never has: a share of the student's training solutions end
 /// with a sign-off line after the answer (<c>#### 19\nHope this helps!</c>), as a chat model's replies do. It stands
 /// for what a student from another model family brings to distillation: text that the teacher gives almost no
-/// probability, so each sample that has it costs tens of nats of KL, and that the reward cannot see, because the
+/// probability, so each sample that has it costs about 200 nats of KL with the default models, and that the reward cannot see, because the
 /// checker reads the answer line only. The reward is therefore indifferent to it; a KL budget (or any pull towards the
 /// teacher) is what makes the student drop it. Unlike the student's capacity, this part of its divergence can be unlearned.
 /// </summary>

@@ -15,8 +15,8 @@ public static class DefaultModels
     /// <summary>
     /// Share of the default student's training solutions that end with <see cref="Distill.Core.Tasks.StudentSignOff"/>'s
     /// line, a habit its teacher never has and the reward cannot see: the part of the student's KL that it can unlearn,
-    /// so that a budget has something to do in a short run (the rest, its capacity and the teacher's blind spot, it
-    /// cannot or should not unlearn). Measured in docs/default-models.md.
+    /// so that a budget has something to do in a short run. The rest of its KL it cannot remove in a short run (its
+    /// capacity) or is pulled to keep by the reward (the teacher's blind spot). Measured in docs/default-models.md.
     /// </summary>
     public const double StudentSignOffShare = 0.3;
 
