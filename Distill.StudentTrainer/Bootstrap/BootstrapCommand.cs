@@ -217,23 +217,28 @@ public static class BootstrapCommand
             training.Length, Share(true), Share(false));
     }
 
-    /// <summary>Share of <paramref name="problems"/> whose greedy completion has the right final answer.</summary>
-    public static double GreedyAccuracy(LlamaForCausalLM model, ITextTokenizer tokenizer, IReadOnlyList<MathProblem> problems, int batchSize = 100) =>
-        GreedyCorrect(model, tokenizer, problems, batchSize).Count(c => c) / (double)problems.Count;
-
     /// <summary>Whether each of <paramref name="problems"/>' greedy completion has the right final answer.</summary>
-    public static bool[] GreedyCorrect(LlamaForCausalLM model, ITextTokenizer tokenizer, IReadOnlyList<MathProblem> problems, int batchSize = 100)
+    public static bool[] GreedyCorrect(LlamaForCausalLM model, ITextTokenizer tokenizer, IReadOnlyList<MathProblem> problems) =>
+        Grades(model, tokenizer, problems, new SamplingOptions { Temperature = 0 }).Select(grade => grade.IsCorrect).ToArray();
+
+    /// <summary>
+    /// One completion of <paramref name="model"/> for each of <paramref name="problems"/>, in the task's prompt format,
+    /// at most 64 new tokens and stopped at EOS whatever <paramref name="sampling"/> says, each graded by the one checker.
+    /// </summary>
+    public static CompletionGrade[] Grades(LlamaForCausalLM model, ITextTokenizer tokenizer, IReadOnlyList<MathProblem> problems,
+        SamplingOptions sampling, int batchSize = 100)
     {
         model.eval();
         var generator = new CompletionGenerator(model);
-        var correct = new List<bool>(problems.Count);
+        var grades = new List<CompletionGrade>(problems.Count);
+        sampling = sampling with { MaxNewTokens = 64, StopTokenIds = [tokenizer.EosTokenId], VocabularyLimit = tokenizer.VocabularySize };
         foreach (var chunk in problems.Chunk(batchSize))
         {
+            using var scope = torch.NewDisposeScope();
             var prompts = chunk.Select(p => tokenizer.Encode(PromptFormat.Render(p.Question)).ToArray()).ToArray();
-            var completions = generator.Generate(prompts, tokenizer.PadTokenId,
-                new SamplingOptions { Temperature = 0, MaxNewTokens = 64, StopTokenIds = [tokenizer.EosTokenId], VocabularyLimit = tokenizer.VocabularySize });
-            correct.AddRange(chunk.Select((p, i) => CompletionGrade.Of(tokenizer, completions[i].TokenIds, p.Answer).IsCorrect));
+            var completions = generator.Generate(prompts, tokenizer.PadTokenId, sampling);
+            grades.AddRange(chunk.Select((p, i) => CompletionGrade.Of(tokenizer, completions[i].TokenIds, p.Answer)));
         }
-        return correct.ToArray();
+        return grades.ToArray();
     }
 }

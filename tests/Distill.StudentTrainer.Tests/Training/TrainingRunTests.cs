@@ -40,25 +40,16 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
     public void TheDefaultStudentSignsOffWhereItsTeacherNeverDoes()
     {
         // The habit is the part of the student's KL that a budget can remove (docs/default-models.md): sampled at τ = 1
-        // it signs off about as often as its training solutions did (30 %; measured: 34 of 128), and the teacher never does.
+        // it signs off about as often as its training solutions did (30 %; measured: 33 of 128), and the teacher never does.
         Assert.Equal(DefaultModels.StudentSignOffShare, platform.Models.Report.StudentSignOffShare);
         var problems = new MathProblemGenerator().Generate(ProblemSplit.Test, seed: 1, count: 128);
         double SignOffShare(string checkpoint)
         {
             var (_, model) = Distill.Core.Modeling.ModelCheckpoint.Load(checkpoint, TorchSharp.torch.CPU);
             using (model)
-            {
-                model.eval();
-                var tokenizer = Distill.Core.Tokenization.CharTokenizer.Default;
-                var prompts = problems.Select(p => tokenizer.Encode(PromptFormat.Render(p.Question)).ToArray()).ToArray();
-                var completions = new Distill.Core.Generation.CompletionGenerator(model).Generate(prompts, tokenizer.PadTokenId,
-                    new Distill.Core.Generation.SamplingOptions
-                    {
-                        Temperature = 1, MaxNewTokens = 48, StopTokenIds = [tokenizer.EosTokenId], VocabularyLimit = tokenizer.VocabularySize, Seed = 7,
-                    });
-                return completions.Select((c, i) => CompletionGrade.Of(tokenizer, c.TokenIds, problems[i].Answer).Text)
-                    .Count(text => text.Contains("\n" + StudentSignOff.Line, StringComparison.Ordinal)) / (double)problems.Count;
-            }
+                return BootstrapCommand.Grades(model, Distill.Core.Tokenization.CharTokenizer.Default, problems,
+                        new Distill.Core.Generation.SamplingOptions { Temperature = 1, Seed = 7 })
+                    .Count(grade => grade.Text.Contains("\n" + StudentSignOff.Line, StringComparison.Ordinal)) / (double)problems.Count;
         }
 
         Assert.InRange(SignOffShare(platform.Models.Student), 0.15, 0.45);
