@@ -66,7 +66,7 @@ public static class ExperimentPlots
     }
 
     /// <summary>
-    /// Top row, one panel per d: mean sequence KL per training step (mean over seeds, 5-step moving average), d dashed.
+    /// Top row, one panel per d: mean sequence KL per training step (mean over seeds, its trailing mean over EvaluationPlots.SmoothingWindow steps), d dashed.
     /// Bottom row: the training reward (share of correct samples) per step. d-free methods appear in every column; sft,
     /// which samples nothing while it trains, has no curve (and keeps its colour index, so colours match the Pareto panels).
     /// With <c>--eval-every-checkpoint</c>, open circles mark the held-out evaluations of the checkpoints.
@@ -114,7 +114,7 @@ public static class ExperimentPlots
     {
         int steps = runs.Min(r => r.Metrics.Count);
         var mean = Enumerable.Range(0, steps).Select(i => runs.Average(r => value(r.Metrics[i]))).ToArray();
-        var smoothed = mean.Select((_, i) => mean.Skip(Math.Max(0, i - 4)).Take(Math.Min(5, i + 1)).Average()).ToArray();
+        var smoothed = Evaluator.Reports.EvaluationPlots.TrailingMean(mean);
         var line = plot.Add.ScatterLine(Enumerable.Range(1, steps).Select(s => (double)s).ToArray(), smoothed, color);
         line.LegendText = legend;
         line.LineWidth = 2;

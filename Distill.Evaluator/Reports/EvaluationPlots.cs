@@ -1,4 +1,5 @@
 using Distill.Core.Runs;
+using Distill.Evaluator.Evaluation;
 using ScottPlot;
 
 namespace Distill.Evaluator.Reports;
@@ -12,30 +13,78 @@ public static class EvaluationPlots
     public const int Width = 1000;
     public const int Height = 700;
 
+    /// <summary>The training curves are larger: each panel carries a legend of up to four entries.</summary>
+    public const int TrainingCurvesWidth = 1300;
+    public const int TrainingCurvesHeight = 850;
+
+    // One palette for every panel, so that a series and its held-out markers share a colour where they measure one thing.
+    private static readonly IPalette SeriesColors = new ScottPlot.Palettes.Category10();
+
+    /// <summary>The window of the training curves' trailing moving average, in steps.</summary>
+    public const int SmoothingWindow = 5;
+
+    /// <summary>
+    /// Each value replaced by the mean of it and the <paramref name="window"/> − 1 before it (fewer at the start): the
+    /// per-step training numbers of a batch of a few prompts swing by tens of points, and a trailing mean shows the trend
+    /// without drawing a step before it happened.
+    /// </summary>
+    public static double[] TrailingMean(IReadOnlyList<double> values, int window = SmoothingWindow)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        var smoothed = new double[values.Count];
+        double sum = 0;
+        for (int i = 0; i < values.Count; i++)
+        {
+            sum += values[i];
+            if (i >= window) sum -= values[i - window];
+            smoothed[i] = sum / Math.Min(window, i + 1);
+        }
+        return smoothed;
+    }
+
     /// <summary>
     /// Training curves from <c>metrics.jsonl</c> in a 2×2 grid: reward and accuracy, satisfaction rate, KL (mean and
-    /// p90, with the threshold), and λ (empty for objectives without a multiplier).
+    /// p90, with the threshold), and λ (empty for objectives without a multiplier). Each per-step series is drawn thin and
+    /// faint, with its <see cref="TrailingMean"/> over it; the run's held-out evaluations up to the last step are marked
+    /// on the same axes: greedy accuracy and pass@1 beside the training reward, the CSR at d with its 95 % interval beside
+    /// the batches' CSR, the mean sequence KL beside the batches'.
     /// </summary>
-    public static void SaveTrainingCurves(string path, IReadOnlyList<TrainingStepMetrics> metrics, double threshold)
+    public static void SaveTrainingCurves(string path, IReadOnlyList<TrainingStepMetrics> metrics, double threshold,
+        IReadOnlyList<CheckpointEvaluation> heldOut)
     {
         var steps = metrics.Select(m => (double)m.Step).ToArray();
+        var evaluated = heldOut.OrderBy(e => e.Step).ToArray();
+        var evaluatedSteps = evaluated.Select(e => (double)e.Step).ToArray();
         var multiplot = new Multiplot();
         multiplot.AddPlots(4);
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: 2, columns: 2);
 
         var reward = multiplot.GetPlot(0);
-        AddLine(reward, steps, metrics.Select(m => m.Reward), "reward");
-        AddLine(reward, steps, metrics.Select(m => m.Accuracy), "accuracy");
+        AddSmoothedLine(reward, steps, metrics.Select(m => m.Reward), "reward", Series(0));
+        AddSmoothedLine(reward, steps, metrics.Select(m => m.Accuracy), "accuracy", Series(1));
+        AddHeldOut(reward, evaluatedSteps, evaluated.Select(e => e.Metrics.GreedyAccuracy), "held-out greedy accuracy", MarkerShape.FilledSquare, Series(2));
+        AddHeldOut(reward, evaluatedSteps, evaluated.Select(e => e.Metrics.SampledPassAt1), "held-out pass@1", MarkerShape.OpenCircle, Series(0));
         Label(reward, "Reward and accuracy", "value");
 
         var satisfaction = multiplot.GetPlot(1);
-        AddLine(satisfaction, steps, metrics.Select(m => m.ConstraintSatisfactionRate), "CSR at d");
+        AddSmoothedLine(satisfaction, steps, metrics.Select(m => m.ConstraintSatisfactionRate), "CSR at d, training batches", Series(0));
+        AddHeldOut(satisfaction, evaluatedSteps, evaluated.Select(e => e.Metrics.SatisfactionRate), "held-out CSR at d (95 % CI)", MarkerShape.FilledCircle, Series(3));
+        if (evaluated.Length > 0)
+        {
+            var interval = new ScottPlot.Plottables.ErrorBar(evaluatedSteps, evaluated.Select(e => e.Metrics.SatisfactionRate).ToArray(), null, null,
+                evaluated.Select(e => e.Metrics.SatisfactionRate - e.Metrics.SatisfactionRateLow).ToArray(),
+                evaluated.Select(e => e.Metrics.SatisfactionRateHigh - e.Metrics.SatisfactionRate).ToArray()) { Color = Series(3) };
+            satisfaction.Add.Plottable(interval);
+        }
         Label(satisfaction, "Constraint satisfaction rate", "share with C ≤ d");
 
         var cost = multiplot.GetPlot(2);
-        AddLine(cost, steps, metrics.Select(m => m.CostMean), "mean C");
-        AddLine(cost, steps, metrics.Select(m => m.CostP90), "p90 C");
-        cost.Add.HorizontalLine(threshold, pattern: LinePattern.Dashed).LegendText = "threshold d";
+        AddSmoothedLine(cost, steps, metrics.Select(m => m.CostMean), "mean C", Series(0));
+        AddSmoothedLine(cost, steps, metrics.Select(m => m.CostP90), "p90 C", Series(1));
+        AddHeldOut(cost, evaluatedSteps, evaluated.Select(e => e.Metrics.CostMean), "held-out mean C", MarkerShape.OpenCircle, Series(0));
+        var budget = cost.Add.HorizontalLine(threshold, pattern: LinePattern.Dashed);
+        budget.Color = Colors.Black;
+        budget.LegendText = "threshold d";
         Label(cost, "Sequence KL to the teacher", "C");
 
         var lambda = multiplot.GetPlot(3);
@@ -44,7 +93,13 @@ public static class EvaluationPlots
             AddLine(lambda, lambdaSteps.Select(m => (double)m.Step).ToArray(), lambdaSteps.Select(m => m.Lambda!.Value), "λ");
         Label(lambda, lambdaSteps.Length > 0 ? "Multiplier λ" : "Multiplier λ (not used by this objective)", "λ");
 
-        Save(multiplot, path);
+        // Each legend in the corner its panel's data usually leave free (the CSR rises, the KL falls), and see-through.
+        foreach (var (panel, corner) in new[] { (reward, Alignment.LowerLeft), (satisfaction, Alignment.LowerRight), (cost, Alignment.UpperRight), (lambda, Alignment.UpperLeft) })
+        {
+            panel.Legend.Alignment = corner;
+            panel.Legend.BackgroundColor = Colors.White.WithAlpha(0.7);
+        }
+        Core.Safetensors.AtomicWrite.WriteThrough(path, temporary => multiplot.SavePng(temporary, TrainingCurvesWidth, TrainingCurvesHeight));
     }
 
     /// <summary>Histogram of the sampled completions' sequence costs, with the threshold d as a vertical line.</summary>
@@ -98,6 +153,29 @@ public static class EvaluationPlots
 
     private static void AddLine(Plot plot, double[] steps, IEnumerable<double> values, string legend) =>
         plot.Add.ScatterLine(steps, values.ToArray()).LegendText = legend;
+
+    /// <summary>The per-step values thin and faint, their trailing mean over them in the same colour, in the legend.</summary>
+    private static void AddSmoothedLine(Plot plot, double[] steps, IEnumerable<double> values, string legend, Color color)
+    {
+        var raw = values.ToArray();
+        var perStep = plot.Add.ScatterLine(steps, raw, color.WithAlpha(0.3));
+        perStep.LineWidth = 1;
+        var smoothed = plot.Add.ScatterLine(steps, TrailingMean(raw), color);
+        smoothed.LineWidth = 2.5f;
+        smoothed.LegendText = Format.Invariant($"{legend} ({SmoothingWindow}-step mean)");
+    }
+
+    private static Color Series(int index) => SeriesColors.GetColor(index);
+
+    /// <summary>The held-out evaluations as large markers on the training curve's axes.</summary>
+    private static void AddHeldOut(Plot plot, double[] steps, IEnumerable<double> values, string legend, MarkerShape shape,
+        Color color)
+    {
+        var points = plot.Add.ScatterPoints(steps, values.ToArray(), color);
+        points.MarkerShape = shape;
+        points.MarkerSize = 11;
+        points.LegendText = legend;
+    }
 
     private static void Label(Plot plot, string title, string yLabel, string xLabel = "step")
     {

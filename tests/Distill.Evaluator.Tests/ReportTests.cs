@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Distill.Core.Runs;
 using Distill.Evaluator.Evaluation;
 using Distill.Evaluator.Reports;
 using Distill.Evaluator.Runs;
@@ -21,14 +22,46 @@ public class ReportTests
     }
 
     [Fact]
-    public void TrainingCurvesAreAPng()
+    public void TrainingCurvesAreAPngThatMarksTheHeldOutEvaluations()
     {
         using var directory = new TemporaryDirectory();
-        var path = directory.Combine("curves.png");
+        TrainingStepMetrics[] metrics = [.. Enumerable.Range(1, 20).Select(step => TestRuns.StepMetrics(step, lambda: 0.01 * step))];
+        CheckpointEvaluation[] heldOut =
+        [
+            TestRuns.Evaluation("run-a", 0, accuracy: 0.4, satisfaction: 0.6, costMean: 3.0),
+            TestRuns.Evaluation("run-a", 20, accuracy: 0.5, satisfaction: 0.9, costMean: 1.5),
+        ];
 
-        EvaluationPlots.SaveTrainingCurves(path, [.. Enumerable.Range(1, 20).Select(step => TestRuns.StepMetrics(step, lambda: 0.01 * step))], threshold: 2.0);
+        EvaluationPlots.SaveTrainingCurves(directory.Combine("marked.png"), metrics, threshold: 2.0, heldOut);
+        EvaluationPlots.SaveTrainingCurves(directory.Combine("unmarked.png"), metrics, threshold: 2.0, []);
 
-        AssertPng(path, EvaluationPlots.Width, EvaluationPlots.Height);
+        AssertPng(directory.Combine("marked.png"), EvaluationPlots.TrainingCurvesWidth, EvaluationPlots.TrainingCurvesHeight);
+        AssertPng(directory.Combine("unmarked.png"), EvaluationPlots.TrainingCurvesWidth, EvaluationPlots.TrainingCurvesHeight);
+        Assert.NotEqual(File.ReadAllBytes(directory.Combine("unmarked.png")), File.ReadAllBytes(directory.Combine("marked.png")));
+    }
+
+    [Fact]
+    public void TheTrailingMeanAveragesTheWindowThatEndsAtEachStep()
+    {
+        Assert.Equal([1, 1.5, 2, 2.5, 3, 4], EvaluationPlots.TrailingMean([1, 2, 3, 4, 5, 6], window: 5));
+        Assert.Equal([3, 1, 2], EvaluationPlots.TrailingMean([3, 1, 2], window: 1));
+        Assert.Empty(EvaluationPlots.TrailingMean([]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EvaluationPlots.TrailingMean([1], window: 0));
+    }
+
+    [Fact]
+    public void TheCurvesMarkEarlierEvaluationsOfTheSameHeldOutSetAndConstraintOnly()
+    {
+        var current = TestRuns.Evaluation("run-a", 20, accuracy: 0.5, satisfaction: 0.9, costMean: 1.5);
+        var start = TestRuns.Evaluation("run-a", 0, accuracy: 0.4, satisfaction: 0.6, costMean: 3.0);
+        var step10 = TestRuns.Evaluation("run-a", 10, accuracy: 0.45, satisfaction: 0.8, costMean: 2.0);
+        var later = TestRuns.Evaluation("run-a", 30, accuracy: 0.6, satisfaction: 0.95, costMean: 1.0);
+        var otherThreshold = TestRuns.Evaluation("run-a", 5, accuracy: 0.4, satisfaction: 0.7, costMean: 2.5, threshold: 4.0);
+        var otherSet = step10 with { Step = 15, HeldOut = step10.HeldOut with { Problems = 8 } };
+
+        var marks = EvaluationReportWriter.HeldOutMarks(current, [step10, later, otherThreshold, start, otherSet]);
+
+        Assert.Equal([0, 10, 20], marks.Select(e => e.Step));
     }
 
     [Fact]
@@ -66,7 +99,7 @@ public class ReportTests
 
         var folder = run.EvaluationPath(20);
         AssertPng(Path.Combine(folder, EvaluationReportWriter.CostDistributionFileName), EvaluationPlots.Width, EvaluationPlots.Height);
-        AssertPng(Path.Combine(folder, EvaluationReportWriter.TrainingCurvesFileName), EvaluationPlots.Width, EvaluationPlots.Height);
+        AssertPng(Path.Combine(folder, EvaluationReportWriter.TrainingCurvesFileName), EvaluationPlots.TrainingCurvesWidth, EvaluationPlots.TrainingCurvesHeight);
         var summary = File.ReadAllText(Path.Combine(folder, EvaluationReportWriter.SummaryFileName));
         Assert.Contains("| accuracy, greedy | 50.0 % |", summary);
         Assert.Contains("| constraint satisfaction rate at d (95 % CI, bootstrap over problems) | 75.0 % (65.0 % – 85.0 %) |", summary);

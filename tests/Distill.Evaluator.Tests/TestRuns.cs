@@ -2,6 +2,7 @@ using Distill.Core.Divergence;
 using Distill.Core.Runs;
 using Distill.Evaluator.Evaluation;
 using Distill.Evaluator.Reports;
+using Distill.Evaluator.Runs;
 
 namespace Distill.Evaluator.Tests;
 
@@ -36,5 +37,6 @@ public static class TestRuns
         DateTimeOffset.UnixEpoch, 1.5);
 
     public static void StoreEvaluation(RunDirectory run, CheckpointEvaluation evaluation) =>
-        EvaluationReportWriter.Write(run.EvaluationPath(evaluation.Step), evaluation, run.ReadMetrics());
+        EvaluationReportWriter.Write(run.EvaluationPath(evaluation.Step), evaluation, run.ReadMetrics(),
+            [.. EvaluationStore.ReadAll(run).Where(stored => stored.Succeeded).Select(stored => stored.Evaluation!)]);
 }
