@@ -66,9 +66,10 @@ public static class ExperimentPlots
     }
 
     /// <summary>
-    /// Top row, one panel per d: mean sequence KL per training step (mean over seeds, its trailing mean over EvaluationPlots.SmoothingWindow steps), d dashed.
-    /// Bottom row: the training reward (share of correct samples) per step. d-free methods appear in every column; sft,
-    /// which samples nothing while it trains, has no curve (and keeps its colour index, so colours match the Pareto panels).
+    /// Top row, one panel per d: mean sequence KL per training step (mean over seeds, then the evaluator's trailing mean
+    /// over <see cref="Evaluator.Reports.EvaluationPlots.SmoothingWindow"/> steps), d dashed. Bottom row: the training
+    /// reward (share of correct samples) per step. d-free methods appear in every column; sft, which samples nothing
+    /// while it trains, has no curve (and keeps its colour index, so colours match the Pareto panels).
     /// With <c>--eval-every-checkpoint</c>, open circles mark the held-out evaluations of the checkpoints.
     /// </summary>
     public static void SaveTrainingCurves(string path, ExperimentOptions options, IReadOnlyList<RunResult> results)

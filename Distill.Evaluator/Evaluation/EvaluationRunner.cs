@@ -144,7 +144,7 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var evaluation = await evaluator.EvaluateAsync(target, cancellationToken);
             telemetry.Record(evaluation, clock.Elapsed.TotalSeconds);
-            EvaluationReportWriter.Write(output, evaluation, run?.ReadMetrics() ?? [], EarlierEvaluations(run, step));
+            EvaluationReportWriter.Write(output, evaluation, run?.ReadMetrics() ?? [], run is null ? [] : EvaluationStore.ReadSucceeded(run));
             logger.LogInformation(
                 "{Run} step {Step}: accuracy {Accuracy:0.0} %, pass@1 {PassAt1:0.0} %, CSR {Csr:0.0} % at d = {Threshold}, mean KL {Kl:0.###}; reports in {Output}",
                 runId, step, evaluation.Metrics.GreedyAccuracy * 100, evaluation.Metrics.SampledPassAt1 * 100, evaluation.Metrics.SatisfactionRate * 100,
@@ -161,10 +161,6 @@ public sealed class EvaluationRunner(CheckpointEvaluator evaluator, IOptions<Eva
             return new StoredEvaluation(runId, step, null, failure);
         }
     }
-
-    /// <summary>The run's evaluations before <paramref name="step"/> that succeeded, for the training curves' held-out marks.</summary>
-    private static IReadOnlyList<CheckpointEvaluation> EarlierEvaluations(RunDirectory? run, int step) => run is null ? [] :
-        [.. EvaluationStore.ReadAll(run).Where(stored => stored.Step < step && stored.Succeeded).Select(stored => stored.Evaluation!)];
 
     /// <summary>The run's constraint from its manifest, each part overridable by a flag; without a run, <c>--threshold</c> is required.</summary>
     private ConstraintSettings ConstraintOf(RunDirectory? run)

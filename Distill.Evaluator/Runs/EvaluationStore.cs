@@ -68,6 +68,10 @@ public static class EvaluationStore
             .ToArray();
     }
 
+    /// <summary>Every evaluation of a run that succeeded, by step.</summary>
+    public static IReadOnlyList<CheckpointEvaluation> ReadSucceeded(RunDirectory run) =>
+        [.. ReadAll(run).Where(stored => stored.Succeeded).Select(stored => stored.Evaluation!)];
+
     public static StoredEvaluation? Read(RunDirectory run, int step) => Read(RunIdOf(run), step, run.EvaluationPath(step));
 
     private static StoredEvaluation? Read(string runId, int step, string directory)

@@ -37,6 +37,5 @@ public static class TestRuns
         DateTimeOffset.UnixEpoch, 1.5);
 
     public static void StoreEvaluation(RunDirectory run, CheckpointEvaluation evaluation) =>
-        EvaluationReportWriter.Write(run.EvaluationPath(evaluation.Step), evaluation, run.ReadMetrics(),
-            [.. EvaluationStore.ReadAll(run).Where(stored => stored.Succeeded).Select(stored => stored.Evaluation!)]);
+        EvaluationReportWriter.Write(run.EvaluationPath(evaluation.Step), evaluation, run.ReadMetrics(), EvaluationStore.ReadSucceeded(run));
 }
