@@ -67,7 +67,7 @@ public static class ReportsPage
             <title>Distill evaluation reports</title>
             <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 24px}
             td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}
-            .plots{display:flex;gap:16px;flex-wrap:wrap}.plots img{width:420px;border:1px solid #ccc}.muted{color:#666}</style>
+            .plots{display:flex;gap:16px;flex-wrap:wrap}.plots img{width:560px;border:1px solid #ccc}.muted{color:#666}</style>
             </head><body><h1>Evaluation reports</h1>
             """);
         if (runs.Count == 0) html.Append("<p class=\"muted\">No run yet.</p>");
@@ -104,7 +104,7 @@ public static class ReportsPage
                 html.Append(CultureInfo.InvariantCulture, $"<div class=\"plots\">");
                 foreach (var plot in new[] { EvaluationReportWriter.TrainingCurvesFileName, EvaluationReportWriter.CostDistributionFileName })
                     if (File.Exists(Path.Combine(run.EvaluationPath(latest.Step), plot)))
-                        html.Append(CultureInfo.InvariantCulture, $"<figure><img src=\"{FileUrl(id, folder, plot)}\" alt=\"{Encode(plot)} of step {latest.Step}\"><figcaption>{Encode(plot)}, step {latest.Step}</figcaption></figure>");
+                        html.Append(CultureInfo.InvariantCulture, $"<figure><a href=\"{FileUrl(id, folder, plot)}\"><img src=\"{FileUrl(id, folder, plot)}\" alt=\"{Encode(plot)} of step {latest.Step}\"></a><figcaption>{Encode(plot)}, step {latest.Step} (click for full size)</figcaption></figure>");
                 html.Append("</div>");
             }
         }

@@ -76,6 +76,11 @@ public sealed partial class DashboardBrowserTests : IDisposable
             var table = await page.Locator("table").First.InnerTextAsync();
             Assert.Matches(@"(?m)^0\s", table);
             Assert.Matches(@"(?m)^3\s", table);
+            // The newest evaluation's training curves, loaded by the browser and linked to the full-size file.
+            var curves = page.Locator("a > img[alt^='training-curves.png']").First;
+            await curves.WaitForAsync();
+            Assert.True(await curves.EvaluateAsync<bool>("img => img.complete && img.naturalWidth > 1000"), "the training curves did not load at full size");
+            Assert.Equal(await curves.GetAttributeAsync("src"), await curves.Locator("xpath=..").GetAttributeAsync("href"));
         }
         catch
         {
