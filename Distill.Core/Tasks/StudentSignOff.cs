@@ -4,9 +4,10 @@ namespace Distill.Core.Tasks;
 /// A habit that the default student has and its teacher never has: a share of the student's training solutions end
 /// with a sign-off line after the answer (<c>#### 19\nHope this helps!</c>), as a chat model's replies do. It stands
 /// for what a student from another model family brings to distillation: text that the teacher gives almost no
-/// probability, so each sample that has it costs about 200 nats of KL with the default models, and that the reward cannot see, because the
-/// checker reads the answer line only. The reward is therefore indifferent to it; a KL budget (or any pull towards the
-/// teacher) is what makes the student drop it. Unlike the student's capacity, this part of its divergence can be unlearned.
+/// probability, so each sample that has it costs about 200 nats of KL with the default models, and that the reward
+/// cannot see, because the checker reads the answer line only. The reward is therefore indifferent to it; a KL budget
+/// (or any pull towards the teacher) is what makes the student drop it. Unlike the student's capacity, this part of
+/// its divergence can be unlearned.
 /// </summary>
 public static class StudentSignOff
 {
@@ -20,6 +21,9 @@ public static class StudentSignOff
         return solution + "\n" + Line;
     }
 
+    /// <summary>Whether <paramref name="share"/> can be a share of signed-off solutions: within [0, 1), so some stay plain.</summary>
+    public static bool IsValidShare(double share) => share >= 0 && share < 1;
+
     /// <summary>
     /// The student's training data: <paramref name="problems"/> (the teacher's data), with a sign-off after the
     /// solutions of a share <paramref name="share"/> of them, drawn with <paramref name="seed"/>.
@@ -27,7 +31,7 @@ public static class StudentSignOff
     public static IReadOnlyList<MathProblem> InShare(IReadOnlyList<MathProblem> problems, double share, int seed)
     {
         ArgumentNullException.ThrowIfNull(problems);
-        if (!(share >= 0 && share < 1))
+        if (!IsValidShare(share))
             throw new ArgumentOutOfRangeException(nameof(share), share, "The share of solutions with a sign-off must be within [0, 1).");
         if (share == 0) return problems;
         var random = new Random(unchecked(seed * 104_729 + 31));

@@ -67,7 +67,7 @@ public sealed class BootstrapOptions
         AtLeastOne(StudentSteps, "--student-steps");
         AtLeastOne(StudentProblems, "--student-problems");
         AtLeastOne(EvaluationProblems, "--eval-problems");
-        if (!(StudentSignOffShare >= 0 && StudentSignOffShare < 1))
+        if (!StudentSignOff.IsValidShare(StudentSignOffShare))
             problems.Add($"--student-sign-off-share must be within [0, 1) (got {StudentSignOffShare}).");
         if (problems.Count > 0) throw new OptionsValidationProblem(string.Join(Environment.NewLine, problems));
         ResolveBlindSpot();

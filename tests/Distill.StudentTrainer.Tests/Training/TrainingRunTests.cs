@@ -67,9 +67,9 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
         double constrained = cmdp.TakeLast(10).Average(m => m.ConstraintSatisfactionRate);
         double unconstrained = rewardOnly.TakeLast(10).Average(m => m.ConstraintSatisfactionRate);
         // Measured with the earlier default student, before its sign-off: cmdp 0.755, reward-only 0.653 (not measured
-        // again since). Each mean is over 1,280 samples (standard
-        // error of the difference about 0.018), and the models trained on another CPU differ a little: the margin asked
-        // for is the effect's sign with about two standard errors to spare, not its measured size.
+        // again since). Each mean is over 1,280 samples (standard error of the difference about 0.018), and the models
+        // trained on another CPU differ a little: the margin asked for is the effect's sign with about two standard
+        // errors to spare, not its measured size.
         Assert.True(constrained >= unconstrained + 0.04,
             $"CSR over the last 10 steps: cmdp {constrained:0.000}, reward-only {unconstrained:0.000}; expected cmdp higher by 0.04.");
 
