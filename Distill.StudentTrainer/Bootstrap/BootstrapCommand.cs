@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 using Distill.CommandLine;
 using Distill.Core.Generation;
 using Distill.Core.Modeling;
@@ -38,6 +39,9 @@ public sealed class BootstrapOptions
     /// <summary>Share of the student's training solutions that end with <see cref="StudentSignOff"/>'s line, a habit its teacher never has; in [0, 1).</summary>
     public double StudentSignOffShare { get; set; } = DefaultModels.StudentSignOffShare;
 
+    /// <summary>The sign-off line itself (<see cref="StudentSignOff.WhyNotALine"/> says which it can be); a shorter one costs fewer nats.</summary>
+    public string StudentSignOffLine { get; set; } = StudentSignOff.Line;
+
     /// <summary>The blind spot these options ask for, or null for <c>none</c>; throws with the flag's name when invalid.</summary>
     public TeacherBlindSpot? ResolveBlindSpot()
     {
@@ -69,6 +73,8 @@ public sealed class BootstrapOptions
         AtLeastOne(EvaluationProblems, "--eval-problems");
         if (!StudentSignOff.IsValidShare(StudentSignOffShare))
             problems.Add($"--student-sign-off-share must be within [0, 1) (got {StudentSignOffShare}).");
+        if (StudentSignOff.WhyNotALine(StudentSignOffLine ?? "") is { } why)
+            problems.Add($"--student-sign-off-line cannot be used: {why}.");
         if (problems.Count > 0) throw new OptionsValidationProblem(string.Join(Environment.NewLine, problems));
         ResolveBlindSpot();
     }
@@ -76,7 +82,10 @@ public sealed class BootstrapOptions
 
 /// <summary>What the bootstrap measured, written to <c>bootstrap.json</c> beside the two checkpoints.</summary>
 public sealed record BootstrapReport(ModelReport Teacher, ModelReport Student, double TotalSeconds, int ProcessorCount, DateTimeOffset FinishedAt,
-    TeacherBlindSpot? BlindSpot = null, int BlindSpotProblems = 0, int TorchThreads = 0, string CpuKernelMode = "native", double StudentSignOffShare = 0);
+    TeacherBlindSpot? BlindSpot = null, int BlindSpotProblems = 0, int TorchThreads = 0, string CpuKernelMode = "native", double StudentSignOffShare = 0,
+    // Only a line other than the default is recorded, so the reports of models made before it was a flag, which
+    // experiments compare as text (ExperimentModels), still read and write back the same.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StudentSignOffLine = null);
 
 /// <summary>
 /// One trained model. <see cref="BlindSpotAccuracy"/> and <see cref="OtherAccuracy"/> split <see cref="GreedyAccuracy"/>
@@ -145,7 +154,7 @@ public static class BootstrapCommand
             .Select(p => PromptFormat.Encode(tokenizer, p)).Select(e => new ScoringItem(e.PromptIds.ToArray(), e.CompletionIds.ToArray())).ToArray();
         var teacherTraining = Encode(teacherData);
         var studentTraining = options.StudentSignOffShare == 0 ? teacherTraining
-            : Encode(StudentSignOff.InShare(teacherData, options.StudentSignOffShare, options.Seed));
+            : Encode(StudentSignOff.InShare(teacherData, options.StudentSignOffShare, options.Seed, options.StudentSignOffLine));
         var heldOut = generator.Generate(ProblemSplit.Test, options.Seed, options.EvaluationProblems);
 
         var teacherRecipe = DefaultModels.Teacher(tokenizer);
@@ -158,7 +167,8 @@ public static class BootstrapCommand
             (Train(teacherRecipe, teacherTraining, heldOut, tokenizer, device, options, progress),
              Train(studentRecipe, studentTraining, heldOut, tokenizer, device, options, progress)));
         var report = new BootstrapReport(teacher, student, clock.Elapsed.TotalSeconds, Environment.ProcessorCount, DateTimeOffset.UtcNow,
-            blindSpot, blindSpot is null ? 0 : heldOut.Count(blindSpot.Covers), torch.get_num_threads(), CpuKernels.Mode, options.StudentSignOffShare);
+            blindSpot, blindSpot is null ? 0 : heldOut.Count(blindSpot.Covers), torch.get_num_threads(), CpuKernels.Mode, options.StudentSignOffShare,
+            options.StudentSignOffShare > 0 && options.StudentSignOffLine != StudentSignOff.Line ? options.StudentSignOffLine : null);
         RunDirectory.WriteJsonAtomically(Path.Combine(options.Output, ReportFileName), report);
         Console.WriteLine($"Default models in {Path.GetFullPath(options.Output)}: teacher {teacher.GreedyAccuracy:P1}, " +
                           $"student {student.GreedyAccuracy:P1} greedy exact match on {heldOut.Count} held-out problems; " +

@@ -82,6 +82,8 @@ public static class TrainerCommandLine
             "Share of the blind-spot family's examples worked the wrong way."),
         Flag.Value("--student-sign-off-share", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.StudentSignOffShare)}",
             "Share of the student's training solutions that end with a sign-off line ('Hope this helps!'), a habit the teacher never has; 0 for none."),
+        Flag.Value("--student-sign-off-line", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.StudentSignOffLine)}",
+            "The sign-off line itself: one line of the default tokenizer's characters, without ####."),
     }.BoundTo(new BootstrapOptions(), BootstrapOptions.SectionName);
 
     /// <summary>Every flag of <c>plan</c>: the training flags (but <c>--run-dir</c>, which it chooses) and where runs live.</summary>

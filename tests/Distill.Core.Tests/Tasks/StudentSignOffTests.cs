@@ -34,4 +34,25 @@ public class StudentSignOffTests
         Assert.Same(problems, StudentSignOff.InShare(problems, 0, seed: 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => StudentSignOff.InShare(problems, 1, seed: 1));
     }
+
+    [Fact]
+    public void AnotherLineSignsOffTheSameProblemsAndOnlyAUsableLineIsTaken()
+    {
+        var problems = new MathProblemGenerator().Generate(ProblemSplit.Train, seed: 3, count: 200);
+
+        var withDefault = StudentSignOff.InShare(problems, 0.3, seed: 1);
+        var withShort = StudentSignOff.InShare(problems, 0.3, seed: 1, line: "!");
+
+        Assert.Equal(withDefault.Select(p => p.Solution.EndsWith("\n" + StudentSignOff.Line)), withShort.Select(p => p.Solution.EndsWith("\n!")));
+        Assert.Contains(withShort, p => p.Solution.EndsWith("\n!"));
+        Assert.Equal(("11", true), AnswerChecker.Check(StudentSignOff.Of("#### 11", "!"), "11"));
+
+        Assert.Null(StudentSignOff.WhyNotALine(StudentSignOff.Line));
+        Assert.Null(StudentSignOff.WhyNotALine("!"));
+        Assert.Equal("it is empty", StudentSignOff.WhyNotALine(""));
+        Assert.Equal("it contains ####, the answer marker", StudentSignOff.WhyNotALine("#### 12"));
+        Assert.Equal("it has a line break", StudentSignOff.WhyNotALine("a\nb"));
+        Assert.Equal("'\0' is not in the default tokenizer's alphabet", StudentSignOff.WhyNotALine("ok\0"));
+        Assert.Throws<ArgumentException>(() => StudentSignOff.InShare(problems, 0.3, seed: 1, line: "#### 1"));
+    }
 }

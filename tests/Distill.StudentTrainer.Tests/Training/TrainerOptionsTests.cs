@@ -182,6 +182,8 @@ public class CommandLineTests
     [InlineData("--blind-spot-error-rate", "1.5", "--blind-spot/--blind-spot-error-rate")]
     [InlineData("--blind-spot", "gives away", "one verb, or several separated by commas")]
     [InlineData("--student-sign-off-share", "1", "--student-sign-off-share must be within [0, 1)")]
+    [InlineData("--student-sign-off-line", "#### 0", "--student-sign-off-line cannot be used: it contains ####")]
+    [InlineData("--student-sign-off-line", "Hope this helps\u00e9", "--student-sign-off-line cannot be used: '\u00e9' is not in the default tokenizer's alphabet")]
     public async Task ABadBootstrapValueIsRefusedNamingItsFlagBeforeAnythingIsTrained(string flag, string value, string message)
     {
         using var output = new TemporaryDirectory();
