@@ -1,6 +1,9 @@
 using System.Text.Json;
+using Distill.Core.Modeling;
 using Distill.Core.Runs;
+using Distill.Core.Scoring;
 using Distill.Core.Tasks;
+using Distill.Core.Tokenization;
 using Distill.StudentTrainer.Bootstrap;
 using Distill.StudentTrainer.Training;
 using Distill.Testing;
@@ -54,6 +57,36 @@ public sealed class TrainingRunTests(TeacherPlatformFixture platform) : IDisposa
 
         Assert.InRange(SignOffShare(platform.Models.Student), 0.15, 0.45);
         Assert.Equal(0, SignOffShare(platform.Models.Teacher));
+    }
+
+    [Theory]
+    [InlineData(StudentSignOff.Line, 150)]
+    [InlineData("!", 15)]
+    [InlineData(".", 15)]
+    public async Task TheTeacherChargesTensOfNatsForAnySignOff(string line, double atLeast)
+    {
+        // Why no habit after the answer is cheap (docs/default-models.md): the teacher has only ever seen EOS there, so
+        // even the shortest line costs it the line break, the line and the EOS after it, about 25-30 nats on the
+        // median problem (measured), where the plain solution's EOS costs nothing.
+        var problems = new MathProblemGenerator().Generate(ProblemSplit.Validation, seed: 1, count: 64);
+        var (_, teacher) = ModelCheckpoint.Load(platform.Models.Teacher, TorchSharp.torch.CPU);
+        using (teacher)
+        {
+            var scorer = new ModelScorer(teacher);
+            async Task<double> MedianCostOfTheEnd(Func<MathProblem, MathProblem> ending)
+            {
+                var plain = problems.Select(p => PromptFormat.Encode(CharTokenizer.Default, p)).ToArray();
+                var items = problems.Select(p => PromptFormat.Encode(CharTokenizer.Default, ending(p)))
+                    .Select(e => new ScoringItem([.. e.PromptIds], [.. e.CompletionIds])).ToArray();
+                var scored = await scorer.ScoreAsync(items, topK: 0);
+                // −log p_teacher of everything after the plain solution's text: its EOS, or the sign-off and its EOS.
+                var costs = scored.Select((s, i) => -s.LogProbs.Skip(plain[i].CompletionIds.Count - 1).Sum()).Order().ToArray();
+                return costs[costs.Length / 2];
+            }
+
+            Assert.InRange(await MedianCostOfTheEnd(p => p), 0, 0.1);
+            Assert.InRange(await MedianCostOfTheEnd(p => p with { Solution = StudentSignOff.Of(p.Solution, line) }), atLeast, double.MaxValue);
+        }
     }
 
     [Fact]
