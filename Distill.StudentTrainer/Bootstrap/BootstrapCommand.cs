@@ -25,6 +25,13 @@ public sealed class BootstrapOptions
     public string Output { get; set; } = "data/models";
     public string Device { get; set; } = "auto";
     public int Seed { get; set; } = 1;
+
+    /// <summary>
+    /// Seed of the initial weights and the order of the training batches, when it should differ from <see cref="Seed"/>,
+    /// which then draws the data and the held-out problems only: the same data trained from another start.
+    /// </summary>
+    public int? TrainingSeed { get; set; }
+
     public bool Force { get; set; }
     public int? TeacherSteps { get; set; }
     public int? StudentSteps { get; set; }
@@ -83,9 +90,10 @@ public sealed class BootstrapOptions
 /// <summary>What the bootstrap measured, written to <c>bootstrap.json</c> beside the two checkpoints.</summary>
 public sealed record BootstrapReport(ModelReport Teacher, ModelReport Student, double TotalSeconds, int ProcessorCount, DateTimeOffset FinishedAt,
     TeacherBlindSpot? BlindSpot = null, int BlindSpotProblems = 0, int TorchThreads = 0, string CpuKernelMode = "native", double StudentSignOffShare = 0,
-    // Only a line other than the default is recorded, so the reports of models made before it was a flag, which
-    // experiments compare as text (ExperimentModels), still read and write back the same.
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StudentSignOffLine = null);
+    // Only a line other than the default, and a training seed when one is given, are recorded, so the reports of models
+    // made before they were flags, which experiments compare as text (ExperimentModels), still read and write back the same.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StudentSignOffLine = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? TrainingSeed = null);
 
 /// <summary>
 /// One trained model. <see cref="BlindSpotAccuracy"/> and <see cref="OtherAccuracy"/> split <see cref="GreedyAccuracy"/>
@@ -168,7 +176,8 @@ public static class BootstrapCommand
              Train(studentRecipe, studentTraining, heldOut, tokenizer, device, options, progress)));
         var report = new BootstrapReport(teacher, student, clock.Elapsed.TotalSeconds, Environment.ProcessorCount, DateTimeOffset.UtcNow,
             blindSpot, blindSpot is null ? 0 : heldOut.Count(blindSpot.Covers), torch.get_num_threads(), CpuKernels.Mode, options.StudentSignOffShare,
-            options.StudentSignOffShare > 0 && options.StudentSignOffLine != StudentSignOff.Line ? options.StudentSignOffLine : null);
+            options.StudentSignOffShare > 0 && options.StudentSignOffLine != StudentSignOff.Line ? options.StudentSignOffLine : null,
+            options.TrainingSeed);
         RunDirectory.WriteJsonAtomically(Path.Combine(options.Output, ReportFileName), report);
         Console.WriteLine($"Default models in {Path.GetFullPath(options.Output)}: teacher {teacher.GreedyAccuracy:P1}, " +
                           $"student {student.GreedyAccuracy:P1} greedy exact match on {heldOut.Count} held-out problems; " +
@@ -195,10 +204,11 @@ public static class BootstrapCommand
         // A recipe may train on the first TrainingProblems only: a student limited by its data, trained to its plateau.
         var training = recipe.TrainingProblems is { } limit ? allTraining[..Math.Min(limit, allTraining.Length)] : allTraining;
         var clock = Stopwatch.StartNew();
-        torch.manual_seed(options.Seed);
-        using var model = new LlamaForCausalLM(recipe.Config, device, initializationSeed: options.Seed);
+        int seed = options.TrainingSeed ?? options.Seed;
+        torch.manual_seed(seed);
+        using var model = new LlamaForCausalLM(recipe.Config, device, initializationSeed: seed);
         using var optimizer = optim.AdamW(model.parameters(), recipe.LearningRate, weight_decay: 0.01);
-        var random = new Random(options.Seed);
+        var random = new Random(seed);
         double loss = double.NaN;
         for (int step = 1; step <= recipe.Steps; step++)
         {

@@ -70,7 +70,8 @@ public static class TrainerCommandLine
     {
         Flag.Value("--output", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.Output)}", "Where the teacher/ and student/ checkpoints go."),
         Flag.Value("--device", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.Device)}", "cpu, cuda, cuda:N or auto."),
-        Flag.Value("--seed", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.Seed)}", "Seed of the data and the initial weights."),
+        Flag.Value("--seed", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.Seed)}", "Seed of the data and, unless --training-seed is given, of the initial weights and the batch order."),
+        Flag.Value("--training-seed", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.TrainingSeed)}", "Seed of the initial weights and the batch order only (default: --seed): the same data trained from another start."),
         Flag.Switch("--force", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.Force)}", "Train again even when the models exist."),
         Flag.Value("--teacher-steps", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.TeacherSteps)}", "Training steps of the teacher (default: its recipe's)."),
         Flag.Value("--student-steps", $"{BootstrapOptions.SectionName}:{nameof(BootstrapOptions.StudentSteps)}", "Training steps of the student (default: its recipe's)."),
