@@ -13,8 +13,9 @@ public static class EvaluationReportWriter
 
     /// <summary>
     /// Writes the reports into <paramref name="directory"/>; the training curves only when the trainer's metrics are
-    /// known (a checkpoint evaluated outside its run has none), with this evaluation and the run's earlier ones
-    /// (<paramref name="earlierEvaluations"/> may hold any of the run's; <see cref="HeldOutMarks"/> picks) marked on them. The JSON goes last: its presence says "done".
+    /// known (a checkpoint evaluated outside its run has none), with this evaluation and the run's earlier ones marked
+    /// on them (<paramref name="earlierEvaluations"/> may hold any of the run's; <see cref="HeldOutMarks"/> picks). The
+    /// JSON goes last: its presence says "done".
     /// </summary>
     public static void Write(string directory, CheckpointEvaluation evaluation, IReadOnlyList<TrainingStepMetrics> trainingMetrics,
         IReadOnlyList<CheckpointEvaluation> earlierEvaluations)
